@@ -1,0 +1,195 @@
+"""Run configuration: one YAML file, validated into typed objects.
+
+Why pydantic: it gives typed models, defaults and error locations (the key path) for free, and it
+is already installed with litellm. Every model forbids unknown keys so a typo fails loudly instead
+of being ignored for a two-week run. Errors are turned into one line naming the key path and what
+was expected; the CLI prints that line without a traceback.
+
+Each section belongs to one part of the framework; a key exists only if that part reads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dgm.errors import ConfigError
+
+ROLES = ("diagnose", "self_improve", "solve", "meta")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunConfig(Section):
+    """Identity of a run: its name (the folder under the archive root) and its seed."""
+
+    name: str | None = Field(default=None, description="run folder name; default: derived from the config file and time")
+    seed: int = Field(default=0, ge=0)
+
+
+class SandboxConfig(Section):
+    """Limits and image of every sandbox container (DESIGN 3.2)."""
+
+    image: str | None = Field(default=None, description="image tag; default: the recipe-hashed dgm-sandbox tag")
+    memory_mb: int = Field(default=2048, ge=64)
+    cpus: float = Field(default=1.0, gt=0, le=64)
+    pids_limit: int = Field(default=256, ge=16)
+    tmpfs_mb: int = Field(default=512, ge=16)
+    ttl_seconds: int = Field(default=6 * 3600, ge=60, description="PID 1 sleeps this long: a leaked container dies by itself")
+    output_limit_bytes: int = Field(default=200_000, ge=1024)
+
+
+class ModelPrice(Section):
+    """Price of a model the litellm cost map does not know, in dollars per million tokens."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    cached_input_per_mtok: float | None = Field(default=None, ge=0)
+
+
+class RoleConfig(Section):
+    model: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
+class RetryConfig(Section):
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    base_delay: float = Field(default=1.0, ge=0)
+    max_delay: float = Field(default=60.0, ge=0)
+
+
+class LLMConfig(Section):
+    """Models per role and how they are called (DESIGN 3.3)."""
+
+    model: str | None = Field(default=None, description="default model for every role; 'scripted' names the test/demo double")
+    api_base: str | None = None
+    script: str | None = Field(default=None, description="YAML script of the scripted model (only when model is 'scripted')")
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=4096, ge=1)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    roles: dict[Literal["diagnose", "self_improve", "solve", "meta"], RoleConfig] = Field(default_factory=dict)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+
+
+class JobBudget(Section):
+    max_calls: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_dollars: float | None = Field(default=None, gt=0)
+
+
+class BudgetConfig(Section):
+    """Run-wide and per-job spending caps; a call that would start past a cap is refused."""
+
+    max_dollars: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+    per_job: JobBudget = Field(default_factory=JobBudget)
+
+
+class Config(Section):
+    """The whole run configuration."""
+
+    run: RunConfig = Field(default_factory=RunConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+
+    @model_validator(mode="after")
+    def _scripted_needs_script(self) -> "Config":
+        if self.llm.script is not None and self.llm.model not in (None, "scripted"):
+            raise ValueError("llm.script is only read by the scripted model; set llm.model: scripted or remove llm.script")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    """First validation error as one line: where, what was expected, what was given."""
+    first = err.errors()[0]
+    path = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{source}: unknown key '{path}' (check the spelling; see configs/ for valid keys)"
+    if kind == "missing":
+        return f"{source}: missing required key '{path}'"
+    message = first["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    given = f", got {_describe(first['input'])}" if "input" in first and kind != "value_error" else ""
+    return f"{source}: {path}: {message[0].lower() + message[1:]}{given}"
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`a.b=c` -> (['a', 'b'], c) with c parsed as a YAML scalar (so 3 is an int, true a bool)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r}: expected KEY.PATH=VALUE, e.g. --set llm.model=openai/gpt-4o")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for text in overrides:
+        path, value = parse_override(text)
+        node = data
+        for part in path[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {text!r}: '{part}' is a value, not a section")
+            node = child
+        node[path[-1]] = value
+    return data
+
+
+def validate(data: Any, source: str) -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of sections at the top level, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, source)) from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path} (expected a YAML file, e.g. configs/quickstart.yaml)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level, got {type(data).__name__}")
+    return data or {}
+
+
+def load(path: str | Path | None, overrides: list[str] | None = None) -> Config:
+    """Read, override and validate a config. `path=None` starts from the defaults."""
+    data = read_yaml(Path(path)) if path is not None else {}
+    data = apply_overrides(data, overrides or [])
+    return validate(data, str(path) if path is not None else "config")

@@ -1,0 +1,62 @@
+"""Logging: JSON lines into the run directory, readable lines on the console.
+
+One structlog pipeline feeds both sinks so an event is never logged twice by hand: the final
+processor writes the JSON form to the run's log file (when one is set) and hands the console form
+on to structlog's printer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+import structlog
+
+_lock = threading.Lock()
+_json_file: TextIO | None = None
+
+
+class _Tee:
+    """Last processor: append the event to the JSON log, return the console rendering."""
+
+    def __init__(self, console: structlog.dev.ConsoleRenderer) -> None:
+        self._console = console
+
+    def __call__(self, logger: Any, method: str, event: dict[str, Any]) -> str:
+        with _lock:
+            if _json_file is not None:
+                _json_file.write(json.dumps(event, default=str, sort_keys=True) + "\n")
+                _json_file.flush()
+        return self._console(logger, method, dict(event))
+
+
+def configure(run_dir: Path | None = None, *, level: str = "info", stream: TextIO | None = None) -> None:
+    """Set up logging for this process; with `run_dir`, events also go to `run_dir/log.jsonl`."""
+    global _json_file
+    with _lock:
+        if _json_file is not None:
+            _json_file.close()
+            _json_file = None
+        if run_dir is not None:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            _json_file = open(run_dir / "log.jsonl", "a", encoding="utf-8")
+    out = stream or sys.stderr
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            _Tee(structlog.dev.ConsoleRenderer(colors=out.isatty())),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    return structlog.get_logger(name) if name else structlog.get_logger()

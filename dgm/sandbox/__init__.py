@@ -1,0 +1,55 @@
+"""The sandbox contract (DESIGN 3.2): where all untrusted code runs.
+
+Everything that runs agent or policy code goes through `Sandbox`; the Docker backend in
+`dgm.sandbox.docker_backend` is the hardened implementation. This module stays import-light (no
+docker SDK) so callers can type against it without paying for the backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from dgm.errors import DgmError
+
+
+class SandboxUnavailable(DgmError):
+    """The sandbox died or could not be reached: an infrastructure error, retried, never scored."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    output: str          # stdout and stderr interleaved; the tail is kept when capped
+    timed_out: bool
+    truncated: bool
+    duration: float      # seconds, host wall clock
+    oom_killed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out and not self.oom_killed
+
+
+@runtime_checkable
+class Sandbox(Protocol):
+    def exec(self, cmd: str | list[str], timeout: float, cwd: str | None = None,
+             env: dict[str, str] | None = None) -> ExecResult:
+        """Run `cmd` (a string goes through `bash -lc`); never raises for the command's failure."""
+
+    def write(self, path: str, data: bytes | Path) -> None:
+        """Write bytes to a file, or copy a host directory tree to `path` (binary safe)."""
+
+    def read(self, path: str) -> bytes:
+        """Bytes of one file inside the sandbox."""
+
+    def read_dir(self, path: str, dest: Path) -> None:
+        """Copy the directory tree at `path` out to the host directory `dest`."""
+
+    def close(self) -> None:
+        """Remove the sandbox; safe to call twice."""
+
+    def __enter__(self) -> "Sandbox": ...
+
+    def __exit__(self, *exc: object) -> None: ...
