@@ -1,0 +1,1 @@
+"""Helpers for the nightly event-log compaction job."""
