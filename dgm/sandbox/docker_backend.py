@@ -1,0 +1,413 @@
+"""The hardened Docker sandbox (DESIGN 3.2).
+
+One container per sandbox, started on construction: no network, no capabilities, no privilege
+escalation, user `agent`, a read-only root with tmpfs for the writable places, pid/memory/cpu
+limits, labels for reaping, and PID 1 `sleep <ttl>` under docker-init so a leaked container dies
+by itself.
+
+`exec` runs the command under a small bash wrapper inside the container (see `_EXEC_WRAPPER`):
+GNU `timeout` puts the command in its own process group and kills the whole group (SIGKILL two
+seconds after SIGTERM), so children that ignore SIGTERM die too; stragglers left in the group when
+the command ends are killed as well, so an exec never outlives itself. Output is capped inside the
+container with `tail -c` (a runaway `yes` never crosses the daemon socket). The wrapper reports
+the exit code, whether `timeout` fired, and the cgroup's `oom_kill` counter before and after on
+stderr, which is how a kill by the OOM killer (exit 137, counter went up) is told apart from a
+timeout. The host waits a little longer than the timeout as a backstop and then kills every
+process of the sandbox except its keep-alive.
+
+Files travel as tar streams through exec stdin/stdout (see `tarpack`), because `docker cp` does
+not see tmpfs mounts of a running container.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path, PurePosixPath
+from types import FrameType
+from typing import Any
+
+from dgm import log
+from dgm.config import SandboxConfig
+from dgm.errors import DgmError
+from dgm.sandbox import ExecResult, SandboxUnavailable, hijack, tarpack
+from dgm.sandbox import image as sandbox_image
+
+AGENT = "1000:1000"
+ROOT = "0:0"
+KILL_AFTER_SECONDS = 2          # SIGTERM -> SIGKILL delay of the in-container timeout
+BACKSTOP_SLACK_SECONDS = 15     # how much later than the timeout the host gives up on an exec
+TRANSFER_SECONDS = 600          # deadline of one write/read tar stream
+READONLY_ROOT = "/opt/dgm"      # root-owned tmpfs for copies the agent must not modify
+
+_EXEC_WRAPPER = r"""
+f=/sys/fs/cgroup/memory.events
+[ -r "$f" ] || f=/sys/fs/cgroup/memory/memory.oom_control
+oom() { o=0; while read -r k v; do [ "$k" = oom_kill ] && o=$v; done < "$f"; } 2>/dev/null
+mode=$1 t=$2 cap=$3; shift 3
+oom; before=$o
+{
+  if [ "$mode" = shell ]; then
+    timeout --verbose -k KILL_AFTER "$t" bash -c 'exec 2>&1; exec bash -lc "$1"' dgm "$1" </dev/null &
+  else
+    timeout --verbose -k KILL_AFTER "$t" bash -c 'exec 2>&1; exec "$@"' dgm "$@" </dev/null &
+  fi
+  p=$!
+  wait "$p"; rc=$?
+  kill -KILL -- "-$p" 2>/dev/null
+  echo "dgm-rc $rc" >&2
+} | tail -c "$cap"
+oom; echo "dgm-oom $before $o" >&2
+""".replace("KILL_AFTER", str(KILL_AFTER_SECONDS))
+
+# Backstop: kill every process of the sandbox but PID 1 (docker-init), its keep-alive and itself.
+_SWEEP = r"""
+for d in /proc/[0-9]*; do
+  p=${d#/proc/}
+  [ "$p" = 1 ] || [ "$p" = $$ ] && continue
+  mapfile -d '' argv < "$d/cmdline" 2>/dev/null || continue
+  [ "${argv[*]}" = "sleep $1" ] && continue
+  kill -KILL "$p" 2>/dev/null
+done
+true
+"""
+
+_RC = re.compile(rb"^dgm-rc (\d+)$", re.MULTILINE)
+_OOM = re.compile(rb"^dgm-oom (\d+) (\d+)$", re.MULTILINE)
+
+
+class SandboxMountError(DgmError):
+    """A bind mount the sandbox refuses (it would expose the Docker daemon or is not a directory)."""
+
+
+class SandboxIOError(DgmError):
+    """A file could not be written into or read out of the sandbox."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The daemon client and the registry of live sandboxes
+
+_client_lock = threading.Lock()
+_api_client: Any = None
+
+
+def api():  # -> docker.APIClient
+    """One low-level client for the process; its pool is large enough for many parallel jobs."""
+    global _api_client
+    with _client_lock:
+        if _api_client is None:
+            import docker
+
+            try:
+                _api_client = docker.from_env(max_pool_size=64, timeout=120).api
+                _api_client.ping()
+            except Exception as exc:
+                _api_client = None
+                raise SandboxUnavailable(f"Docker daemon not reachable ({exc}); start it and check `docker info`") from None
+        return _api_client
+
+
+def _daemon_url(client: Any) -> str:
+    """The address `hijack` connects to: docker-py hides a unix socket behind a placeholder URL."""
+    adapter = getattr(client, "_custom_adapter", None)
+    socket_path = getattr(adapter, "socket_path", None)
+    return f"http+unix://{socket_path}" if socket_path else client.base_url
+
+
+_live_lock = threading.RLock()   # re-entrant: the signal handler may run while the main thread holds it
+_live: dict[str, "DockerSandbox"] = {}
+_previous_handlers: dict[int, Any] = {}
+
+
+def close_all() -> None:
+    """Remove every sandbox this process still has open."""
+    with _live_lock:
+        boxes = list(_live.values())
+    for box in boxes:
+        box.close()
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    close_all()
+    previous = _previous_handlers.get(signum)
+    if callable(previous):
+        previous(signum, frame)     # e.g. Python's SIGINT handler raises KeyboardInterrupt
+    elif previous != signal.SIG_IGN:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def install_signal_handlers() -> bool:
+    """Close all sandboxes on SIGINT/SIGTERM, then behave as before. Only the main thread can."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        current = signal.getsignal(signum)
+        if current is not _on_signal:
+            _previous_handlers[signum] = current
+            signal.signal(signum, _on_signal)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation of what the caller asks for
+
+
+def _docker_socket_paths() -> list[Path]:
+    paths = [Path("/var/run/docker.sock"), Path("/run/docker.sock")]
+    host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("unix://"):
+        paths.append(Path(host[len("unix://"):]))
+    return [p.resolve() for p in paths]
+
+
+def check_mount(host_dir: Path, container_dir: str) -> tuple[Path, str]:
+    """Refuse mounts that would hand the sandbox the Docker daemon (the socket or a dir holding it)."""
+    resolved = Path(host_dir).resolve()
+    for sock in _docker_socket_paths():
+        if resolved == sock or resolved in sock.parents:
+            raise SandboxMountError(f"refusing to mount {host_dir} into a sandbox: it exposes the Docker socket {sock}")
+    if not resolved.is_dir():
+        raise SandboxMountError(f"sandbox mount {host_dir} is not a directory (expected a host directory, e.g. the LLM socket dir)")
+    if not PurePosixPath(container_dir).is_absolute():
+        raise SandboxMountError(f"sandbox mount target {container_dir!r} must be an absolute path")
+    return resolved, container_dir
+
+
+def _tmpfs(config: SandboxConfig) -> dict[str, str]:
+    size = f"size={config.tmpfs_mb}m"
+    agent = f"rw,exec,nosuid,nodev,{size},uid=1000,gid=1000,mode=0755"
+    return {
+        "/tmp": f"rw,exec,nosuid,nodev,{size},mode=1777",
+        "/home/agent": agent,
+        "/work": agent,
+        READONLY_ROOT: f"rw,exec,nosuid,nodev,{size},mode=0755",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The sandbox
+
+
+class DockerSandbox:
+    """A hardened container; see the module docstring. Use as a context manager."""
+
+    def __init__(self, config: SandboxConfig, *, run: str, job: str, role: str,
+                 image: str | None = None, mount: tuple[Path, str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.labels = {"dgm.run": run, "dgm.job": job, "dgm.role": role}
+        self.image = image or config.image or sandbox_image.current_tag()
+        self._mount = check_mount(*mount) if mount is not None else None
+        self._env = dict(env or {})
+        self._closed = False
+        self._log = log.get(__name__).bind(run=run, job=job, role=role)
+        self.id = self._start()
+        with _live_lock:
+            _live[self.id] = self
+        install_signal_handlers()
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def _start(self) -> str:
+        import docker.errors
+
+        client = api()
+        c = self.config
+        binds = {str(self._mount[0]): {"bind": self._mount[1], "mode": "rw"}} if self._mount else None
+        host_config = client.create_host_config(
+            network_mode="none",
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            read_only=True,
+            tmpfs=_tmpfs(c),
+            pids_limit=c.pids_limit,
+            mem_limit=f"{c.memory_mb}m",
+            memswap_limit=f"{c.memory_mb}m",
+            nano_cpus=int(c.cpus * 1e9),
+            init=True,
+            binds=binds,
+        )
+        try:
+            created = client.create_container(
+                self.image, command=["sleep", str(c.ttl_seconds)], user=AGENT, labels=self.labels,
+                environment=self._env, working_dir="/work", host_config=host_config,
+                network_disabled=True,
+            )
+        except docker.errors.ImageNotFound:
+            raise sandbox_image.ImageMissing(f"sandbox image {self.image} not found; run `dgm sandbox build`") from None
+        except docker.errors.APIError as exc:
+            raise SandboxUnavailable(f"cannot create a sandbox container: {exc.explanation or exc}") from None
+        container_id = created["Id"]
+        try:
+            client.start(container_id)
+        except docker.errors.APIError as exc:
+            self._remove(container_id)
+            raise SandboxUnavailable(f"cannot start sandbox container {container_id[:12]}: {exc.explanation or exc}") from None
+        self._log.debug("sandbox started", container=container_id[:12], image=self.image)
+        return container_id
+
+    def close(self) -> None:
+        """Remove the container (killing whatever runs in it); safe to call twice."""
+        with _live_lock:
+            if self._closed:
+                return
+            self._closed = True
+            _live.pop(self.id, None)
+        self._remove(self.id)
+
+    @staticmethod
+    def _remove(container_id: str) -> None:
+        import docker.errors
+
+        try:
+            api().remove_container(container_id, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress
+                raise SandboxUnavailable(f"cannot remove sandbox container {container_id[:12]}: {exc}") from None
+
+    def __enter__(self) -> "DockerSandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- running commands ---------------------------------------------------------------------
+
+    def _dead(self, why: str) -> SandboxUnavailable:
+        return SandboxUnavailable(f"sandbox {self.id[:12]} ({self.labels['dgm.job']}) is gone: {why}")
+
+    def _running(self) -> bool:
+        import docker.errors
+
+        try:
+            return bool(api().inspect_container(self.id)["State"]["Running"])
+        except docker.errors.NotFound:
+            return False
+
+    def _stream(self, argv: list[str], *, user: str, deadline: float, stdin: bytes | None = None,
+                cwd: str | None = None, env: dict[str, str] | None = None) -> tuple[str, bytes, bytes]:
+        """Create and run one exec; returns (exec id, stdout, stderr). Raises StreamTimeout."""
+        import docker.errors
+
+        if self._closed:
+            raise self._dead("it was closed")
+        client = api()
+        try:
+            exec_id = client.exec_create(self.id, argv, stdout=True, stderr=True, stdin=stdin is not None,
+                                         user=user, environment=env or None, workdir=cwd)["Id"]
+        except docker.errors.NotFound:
+            raise self._dead("the container no longer exists") from None
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 or not self._running():
+                raise self._dead(str(exc.explanation or exc)) from None
+            raise
+        try:
+            out, err = hijack.run(_daemon_url(client), client.api_version, exec_id, stdin=stdin, deadline=deadline)
+        except hijack.StreamError as exc:
+            raise self._dead(str(exc)) if not self._running() else SandboxUnavailable(str(exc)) from None
+        return exec_id, out, err
+
+    def _exit_code(self, exec_id: str) -> int | None:
+        return api().exec_inspect(exec_id).get("ExitCode")
+
+    def exec(self, cmd: str | list[str], timeout: float, cwd: str | None = None,
+             env: dict[str, str] | None = None) -> ExecResult:
+        """Run `cmd` as the agent user (a string through `bash -lc`); the command's failure is data."""
+        if timeout <= 0:
+            raise ValueError(f"exec timeout must be positive, got {timeout}")
+        limit = self.config.output_limit_bytes
+        shell = isinstance(cmd, str)
+        argv = ["bash", "-c", _EXEC_WRAPPER, "dgm-exec", "shell" if shell else "argv",
+                f"{timeout:.3f}", str(limit + 1), *([cmd] if shell else cmd)]
+        started = time.monotonic()
+        deadline = started + timeout + KILL_AFTER_SECONDS + BACKSTOP_SLACK_SECONDS
+        try:
+            exec_id, out, err = self._stream(argv, user=AGENT, deadline=deadline, cwd=cwd, env=env)
+        except hijack.StreamTimeout as late:
+            self._log.warning("exec outlived its timeout; sweeping the sandbox", timeout=timeout)
+            self._sweep()
+            return self._result(124, late.stdout, True, False, started)
+        rc_match = _RC.findall(err)
+        oom_match = _OOM.findall(err)
+        timed_out = b"timeout: sending signal" in err
+        if rc_match:
+            code = int(rc_match[-1])
+        else:  # the wrapper itself was killed (OOM killer, or the container died)
+            if not self._running():
+                raise self._dead("it stopped during exec")
+            code = self._exit_code(exec_id) or 137
+        oom = bool(oom_match) and int(oom_match[-1][1]) > int(oom_match[-1][0])
+        oom_killed = code == 137 and not timed_out and (oom or not rc_match)
+        return self._result(code, out, timed_out, oom_killed, started)
+
+    def _result(self, code: int, out: bytes, timed_out: bool, oom_killed: bool, started: float) -> ExecResult:
+        limit = self.config.output_limit_bytes
+        truncated = len(out) > limit
+        text = out[-limit:].decode("utf-8", errors="replace")
+        return ExecResult(exit_code=code, output=text, timed_out=timed_out, truncated=truncated,
+                          duration=time.monotonic() - started, oom_killed=oom_killed)
+
+    def _sweep(self) -> None:
+        deadline = time.monotonic() + 30
+        try:
+            self._stream(["bash", "-c", _SWEEP, "dgm-sweep", str(self.config.ttl_seconds)], user=AGENT, deadline=deadline)
+        except hijack.StreamTimeout:
+            raise self._dead("it does not answer after an exec timed out") from None
+
+    # -- files --------------------------------------------------------------------------------
+
+    def write(self, path: str, data: bytes | Path, *, readonly: bool = False) -> None:
+        """Write bytes to the file `path`, or copy a host directory's contents into the dir `path`.
+
+        `readonly=True` writes as root (owner of /opt/dgm) so the agent user cannot modify the
+        copy; the target must be somewhere root may write, i.e. under /opt/dgm or /tmp.
+        """
+        target = PurePosixPath(path)
+        if not target.is_absolute():
+            raise SandboxIOError(f"sandbox path {path!r} must be absolute")
+        uid = 0 if readonly else 1000
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            archive, into = tarpack.pack_file(target.name, bytes(data), uid), str(target.parent)
+        else:
+            archive, into = tarpack.pack_dir(Path(data), uid), str(target)
+        script = 'mkdir -p -- "$1" && exec tar -x --no-same-owner -f - -C "$1"'
+        exec_id, out, err = self._transfer(["bash", "-c", script, "dgm-write", into],
+                                           user=ROOT if readonly else AGENT, stdin=archive)
+        if self._exit_code(exec_id) != 0:
+            raise SandboxIOError(f"cannot write {path} in the sandbox: {_first_line(out + err)}")
+
+    def read(self, path: str) -> bytes:
+        exec_id, out, err = self._transfer(["cat", "--", path], user=AGENT)
+        if self._exit_code(exec_id) != 0:
+            message = _first_line(err)
+            if "No such file" in message:
+                raise FileNotFoundError(f"{path} does not exist in the sandbox")
+            raise SandboxIOError(f"cannot read {path} from the sandbox: {message}")
+        return out
+
+    def read_dir(self, path: str, dest: Path) -> None:
+        exec_id, out, err = self._transfer(["tar", "-c", "-f", "-", "-C", path, "."], user=AGENT)
+        if self._exit_code(exec_id) != 0:
+            message = _first_line(err)
+            if "No such file" in message:
+                raise FileNotFoundError(f"{path} does not exist in the sandbox")
+            raise SandboxIOError(f"cannot copy {path} out of the sandbox: {message}")
+        tarpack.unpack(out, Path(dest))
+
+    def _transfer(self, argv: list[str], *, user: str, stdin: bytes | None = None) -> tuple[str, bytes, bytes]:
+        try:
+            return self._stream(argv, user=user, stdin=stdin, deadline=time.monotonic() + TRANSFER_SECONDS)
+        except hijack.StreamTimeout:
+            raise SandboxUnavailable(f"sandbox {self.id[:12]}: file transfer did not finish in {TRANSFER_SECONDS}s") from None
+
+
+def _first_line(data: bytes) -> str:
+    text = data.decode("utf-8", errors="replace").strip()
+    return text.splitlines()[0] if text else "(no message)"
+
