@@ -92,6 +92,27 @@ class BudgetConfig(Section):
     per_job: JobBudget = Field(default_factory=JobBudget)
 
 
+class LoopConfig(Section):
+    """The outer Darwin loop (DESIGN 3.7); defaults are the reference's."""
+
+    generations: int = Field(default=80, ge=0)
+    children_per_generation: int = Field(default=2, ge=1)
+    selection: Literal["score_child_prop", "score_prop", "best", "random", "hgm", "hyperagents", "latest"] = "score_child_prop"
+    admission: Literal["keep_all", "keep_better"] = "keep_all"
+    keep_better_margin: float = Field(default=0.1, ge=0, le=1, description="keep_better admits children scoring >= seed - margin")
+    self_improver: Literal["parent", "seed"] = Field(default="parent", description="'seed': the seed, not the parent, implements each change (ablation)")
+    workers: int = Field(default=2, ge=1, description="children worked on at once")
+    max_wall_hours: float | None = Field(default=None, gt=0)
+    protected_paths: list[str] = Field(default_factory=lambda: ["llm.py"], description="agent files a child may not change")
+    diagnosis_attempts: int = Field(default=3, ge=1, le=10)
+    self_improve_seconds: int = Field(default=1800, ge=10)
+    self_improve_max_steps: int = Field(default=100, ge=1)
+
+
+class ExecutorConfig(Section):
+    kind: Literal["local"] = "local"
+
+
 class Config(Section):
     """The whole run configuration."""
 
@@ -99,6 +120,8 @@ class Config(Section):
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    loop: LoopConfig = Field(default_factory=LoopConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     @model_validator(mode="after")
     def _scripted_needs_script(self) -> "Config":
