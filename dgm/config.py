@@ -113,6 +113,67 @@ class ExecutorConfig(Section):
     kind: Literal["local"] = "local"
 
 
+class LanguageConfig(Section):
+    """How one Polyglot language runs: an image with its toolchain, and its test command."""
+
+    image: str | None = Field(default=None, description="image with the toolchain, git and bash; python: the sandbox image")
+    test_command: str | None = Field(default=None, description="{tests}: the test files; python: python3 -m pytest {tests}")
+
+
+class BenchmarkConfig(Section):
+    """Where tasks come from (DESIGN 3.5)."""
+
+    name: Literal["mini", "humaneval", "swebench", "polyglot"] = "mini"
+    path: str | None = Field(default=None, description="mini: a folder of task folders instead of the built-in one; swebench: the JSONL file; polyglot: the root folder")
+    image: str | None = Field(default=None, description="swebench: image name template over {instance_id} and {docker_id}")
+    test_command: str | None = Field(default=None, description="swebench: test command template over {test_files}")
+    languages: dict[str, LanguageConfig] = Field(default_factory=lambda: {"python": LanguageConfig()}, description="polyglot: the languages to load")
+
+    @model_validator(mode="after")
+    def _path_where_needed(self) -> "BenchmarkConfig":
+        if self.name in ("swebench", "polyglot") and not self.path:
+            raise ValueError(f"the {self.name} benchmark needs a path (its data file or folder)")
+        return self
+
+
+class StageConfig(Section):
+    """One stage of staged evaluation: how many more tasks, and when an agent gets them."""
+
+    size: int = Field(ge=1)
+    admit: Literal["always", "threshold", "second_best"] = Field(default="always", description="threshold: score so far >= threshold; second_best: score so far >= max(archive's second-best, threshold)")
+    threshold: float = Field(default=0.0, ge=0, le=1)
+
+
+class SolveConfig(Section):
+    """Limits handed to the agent on every task (its --max-* flags); the task's timeout still applies."""
+
+    max_steps: int | None = Field(default=None, ge=1)
+    max_seconds: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
+def _reference_stages() -> list[StageConfig]:
+    return [StageConfig(size=10), StageConfig(size=50, admit="threshold", threshold=0.4),
+            StageConfig(size=140, admit="second_best", threshold=0.4)]
+
+
+class EvaluationConfig(Section):
+    """Benchmarking one agent: the suite, staged evaluation, parallelism, retries (DESIGN 3.5)."""
+
+    benchmark: BenchmarkConfig = Field(default_factory=BenchmarkConfig)
+    stages: list[StageConfig] = Field(default_factory=_reference_stages, min_length=1)
+    workers: int = Field(default=2, ge=1, description="tasks solved and graded at once")
+    infra_retries: int = Field(default=2, ge=0, le=10, description="extra attempts for a task whose sandbox failed")
+    include_hidden_tests_in_diagnosis: bool = False
+    solve: SolveConfig = Field(default_factory=SolveConfig)
+
+    @model_validator(mode="after")
+    def _first_stage_always(self) -> "EvaluationConfig":
+        if self.stages[0].admit != "always":
+            raise ValueError("stages.0.admit must be 'always' (there is no score before the first stage)")
+        return self
+
+
 class Config(Section):
     """The whole run configuration."""
 
@@ -122,6 +183,7 @@ class Config(Section):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     loop: LoopConfig = Field(default_factory=LoopConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
     @model_validator(mode="after")
     def _scripted_needs_script(self) -> "Config":
