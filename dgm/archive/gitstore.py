@@ -1,0 +1,162 @@
+"""agents.git: every agent's source as a commit in one bare repository.
+
+A child's commit has its parent agent's commit as git parent, so diff, lineage and checkout are
+plain git operations and the whole search tree is inspectable with stock git tools
+(`git --git-dir archive/<run>/agents.git log refs/agents/g3c1`).
+
+Every operation that needs an index uses a private temporary index file (GIT_INDEX_FILE), so
+parallel jobs can build commits at the same time without sharing state. Commits carry a fixed
+identity and date: the same tree, parent and message always give the same sha, so a replayed run
+reproduces the archive exactly.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import git
+
+REF_PREFIX = "refs/agents/"
+# Caches an agent's own test runs leave behind are not part of the agent.
+_EXCLUDES = "__pycache__/\n*.pyc\n.pytest_cache/\n"
+_FIXED_DATE = "2000-01-01T00:00:00+0000"
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "dgm",
+    "GIT_AUTHOR_EMAIL": "dgm@localhost",
+    "GIT_AUTHOR_DATE": _FIXED_DATE,
+    "GIT_COMMITTER_NAME": "dgm",
+    "GIT_COMMITTER_EMAIL": "dgm@localhost",
+    "GIT_COMMITTER_DATE": _FIXED_DATE,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+class GitStore:
+    """A bare repository of agent commits, one ref per agent (`refs/agents/<id>`)."""
+
+    def __init__(self, path: Path) -> None:
+        """Open an existing repository; raises git.InvalidGitRepositoryError/NoSuchPathError."""
+        self.path = path
+        self._repo = git.Repo(path)
+        if not self._repo.bare:
+            raise git.InvalidGitRepositoryError(f"{path} is not a bare repository")
+
+    @classmethod
+    def init(cls, path: Path) -> "GitStore":
+        repo = git.Repo.init(path, bare=True, mkdir=True)
+        (path / "info").mkdir(exist_ok=True)
+        (path / "info" / "exclude").write_text(_EXCLUDES, encoding="utf-8")
+        repo.close()
+        return cls(path)
+
+    def close(self) -> None:
+        self._repo.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def commit_tree(self, source: Path, parent: str | None, message: str) -> str:
+        """Commit the files under `source` (binary safe; deletions relative to the parent are
+        implicit since the tree is taken whole). Returns the commit sha; sets no ref."""
+        if not source.is_dir():
+            raise FileNotFoundError(f"agent source directory not found: {source}")
+        with tempfile.TemporaryDirectory(prefix="dgm-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self._git("--work-tree", str(source.resolve()), "add", "--all", env=env)
+            tree = self._git("write-tree", env=env)
+        return self._commit(tree, parent, message)
+
+    def commit_diff(self, parent: str, diff: bytes, message: str) -> str:
+        """Apply a `git diff --binary` patch to `parent`'s tree and commit the result."""
+        with tempfile.TemporaryDirectory(prefix="dgm-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self._git("read-tree", parent, env=env)
+            if diff.strip():
+                patch = Path(tmp) / "change.patch"
+                patch.write_bytes(diff)
+                self._git("apply", "--cached", "--binary", "--whitespace=nowarn", str(patch), env=env)
+            tree = self._git("write-tree", env=env)
+        return self._commit(tree, parent, message)
+
+    def _commit(self, tree: str, parent: str | None, message: str) -> str:
+        args = ["commit-tree", "--no-gpg-sign", tree, "-m", message or "agent"]
+        if parent is not None:
+            args += ["-p", parent]
+        return self._git(*args)
+
+    def set_ref(self, name: str, commit: str) -> None:
+        self._git("update-ref", REF_PREFIX + name, commit)
+
+    def delete_ref(self, name: str) -> None:
+        self._git("update-ref", "-d", REF_PREFIX + name)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def refs(self) -> dict[str, str]:
+        """Agent name -> commit for every `refs/agents/*` ref."""
+        out = self._git("for-each-ref", "--format=%(refname) %(objectname)", REF_PREFIX)
+        refs: dict[str, str] = {}
+        for line in out.splitlines():
+            ref, sha = line.split(" ", 1)
+            refs[ref[len(REF_PREFIX):]] = sha
+        return refs
+
+    def existing_commits(self, shas: list[str]) -> set[str]:
+        """The subset of `shas` that are commit objects in the repository (one git process)."""
+        if not shas:
+            return set()
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(("\n".join(shas) + "\n").encode())
+            stdin.seek(0)
+            out = self._git("cat-file", "--batch-check=%(objectname) %(objecttype)", "--buffer", istream=stdin)
+        found = set()
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == "commit":
+                found.add(parts[0])
+        return found
+
+    def commit_parents(self, shas: list[str]) -> dict[str, tuple[str, ...]]:
+        """Commit -> its git parents, for existing commits (one git process)."""
+        if not shas:
+            return {}
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(("\n".join(shas) + "\n").encode())
+            stdin.seek(0)
+            out = self._git("rev-list", "--no-walk", "--parents", "--stdin", istream=stdin)
+        parents: dict[str, tuple[str, ...]] = {}
+        for line in out.splitlines():
+            sha, *rest = line.split()
+            parents[sha] = tuple(rest)
+        return parents
+
+    def checkout(self, commit: str, dest: Path) -> None:
+        """Write `commit`'s tree into `dest` (created; must be empty if it exists)."""
+        if dest.exists() and any(dest.iterdir()):
+            raise FileExistsError(f"checkout target is not empty: {dest}")
+        dest.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dgm-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self._git("read-tree", commit, env=env)
+            self._git("--work-tree", str(dest.resolve()), "checkout-index", "--all", "--force", env=env)
+
+    def diff(self, old: str, new: str) -> str:
+        """Readable unified diff (binary files summarised as 'Binary files ... differ')."""
+        out = self._git_bytes("diff", "--no-color", "--no-ext-diff", old, new)
+        return out.decode("utf-8", errors="replace")
+
+    def binary_diff(self, old: str, new: str) -> bytes:
+        """A patch that `commit_diff(old, patch)` turns back into `new`'s tree exactly."""
+        return self._git_bytes("diff", "--binary", "--no-color", "--no-ext-diff", "--full-index", old, new)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _git(self, *args: str, env: dict[str, str] | None = None, istream=None) -> str:
+        return self._repo.git.execute(
+            ["git", *args], env={**_IDENTITY, **(env or {})}, istream=istream
+        ).strip()
+
+    def _git_bytes(self, *args: str) -> bytes:
+        return self._repo.git.execute(
+            ["git", *args], env=_IDENTITY, stdout_as_string=False, strip_newline_in_stdout=False
+        )

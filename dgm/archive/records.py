@@ -1,0 +1,107 @@
+"""Plain records the run store hands out: what a row of each table means.
+
+Frozen dataclasses (not ORM objects) so reads of 100,000 rows stay cheap and callers cannot
+mutate store state by accident; every change goes through `RunStore` methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AgentStatus = Literal["pending", "invalid", "evaluated"]
+AgentOrigin = Literal["seed", "self_improve"]
+TaskStatus = Literal["resolved", "unresolved", "agent_error", "infra_error"]
+JobState = Literal["pending", "running", "done", "failed"]
+
+AGENT_STATUSES: tuple[str, ...] = ("pending", "invalid", "evaluated")
+TASK_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "agent_error", "infra_error")
+JOB_STATES: tuple[str, ...] = ("pending", "running", "done", "failed")
+# Outcomes that say something about the agent; an infra_error is the sandbox's fault and is
+# retried, never scored.
+SCORED_TASK_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "agent_error")
+
+
+@dataclass(frozen=True, slots=True)
+class StageScore:
+    """Tasks resolved out of tasks run in one evaluation stage (kept as counts, not a ratio, so
+    `7/10` and `35/50` stay distinguishable)."""
+
+    resolved: int
+    total: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"resolved": self.resolved, "total": self.total}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "StageScore":
+        return cls(int(data["resolved"]), int(data["total"]))
+
+    def __str__(self) -> str:
+        return f"{self.resolved}/{self.total}"
+
+
+def overall_score(stages: tuple[StageScore, ...] | list[StageScore]) -> float | None:
+    """Resolved over run, pooled across stages (the reference's accuracy_score): an agent that
+    reached stage 2 is judged on all 60 tasks, not on the mean of two stage ratios."""
+    total = sum(stage.total for stage in stages)
+    if total == 0:
+        return None
+    return sum(stage.resolved for stage in stages) / total
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: str
+    parent_id: str | None
+    generation: int
+    slot: int
+    commit: str
+    origin: str
+    status: str
+    invalid_reason: str | None
+    admitted: bool
+    stages: tuple[StageScore, ...]
+    score: float | None
+    cost: float
+    tokens: int
+    flags: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """One task's outcome for one agent; `artifact_dir` is relative to the run directory."""
+
+    agent_id: str
+    task_id: str
+    stage: int
+    status: str
+    duration: float = 0.0
+    tokens: int = 0
+    cost: float = 0.0
+    artifact_dir: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A unit of work whose completion must survive a crash. `artifact` names the directory
+    (relative to `agents/<agent_id>/`) the job's files are published to when it ends."""
+
+    key: str
+    kind: str
+    agent_id: str | None
+    generation: int | None
+    state: str
+    attempts: int
+    artifact: str | None
+    result: Any
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    ts: float
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,50 @@
+"""HGM (arXiv 2510.21614): select by clade metaproductivity with Thompson sampling.
+
+A node's clade is the node and all its descendants (admitted or not: a rejected child is still
+evidence of what the clade produces). Every scored task outcome in the clade is one Bernoulli
+trial; a node's productivity is estimated as Beta(1 + successes, 1 + failures). Each draw samples
+every eligible node's Beta and takes the argmax, so a node whose descendants keep solving tasks
+is chosen often even if its own score is modest, while unexplored nodes keep a wide posterior.
+"""
+
+from __future__ import annotations
+
+import random
+
+from dgm.archive.summary import ArchiveSummary
+from dgm.selection.policy import candidates
+
+
+def clade_counts(summary: ArchiveSummary) -> dict[str, tuple[int, int]]:
+    """Node -> (successes, failures) pooled over its clade."""
+    counts = {node.id: [0, 0] for node in summary.nodes}
+    # Walk up from every node once: O(nodes x depth), fine for archives of thousands.
+    for node in summary.nodes:
+        resolved = sum(1 for ok in node.tasks.values() if ok)
+        failed = len(node.tasks) - resolved
+        if not node.tasks:
+            continue
+        current: str | None = node.id
+        seen: set[str] = set()
+        while current is not None and current in summary and current not in seen:
+            seen.add(current)
+            counts[current][0] += resolved
+            counts[current][1] += failed
+            current = summary[current].parent
+    return {node_id: (pair[0], pair[1]) for node_id, pair in counts.items()}
+
+
+class HGM:
+    name = "hgm"
+
+    def select(self, summary: ArchiveSummary, n: int, rng: random.Random) -> list[str]:
+        nodes = candidates(summary, n)
+        counts = clade_counts(summary)
+        chosen = []
+        for _ in range(n):
+            draws = [(rng.betavariate(1 + counts[node.id][0], 1 + counts[node.id][1]), node.id) for node in nodes]
+            chosen.append(max(draws, key=lambda item: item[0])[1])
+        return chosen
+
+    def probabilities(self, summary: ArchiveSummary) -> None:
+        return None
