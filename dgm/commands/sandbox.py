@@ -18,6 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="docker build sandbox/Dockerfile (needs the base image or a registry)")
     build.add_argument("--force", action="store_true", help="rebuild even when the tag exists")
     build.set_defaults(method="auto")
+    check = sub.add_parser("check", help="run the hardening conformance checks against the live daemon")
+    check.add_argument("--image", help="image to check (default: the current recipe's tag)")
+    prune = sub.add_parser("prune", help="remove leftover sandbox containers (found by their dgm.run label)")
+    prune.add_argument("--run", help="only this run's containers (default: every run's)")
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -29,5 +33,35 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from dgm.sandbox import conformance
+
+    results = conformance.run_all(image=args.image)
+    table = Table(title="sandbox conformance")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("observed")
+    for title, outcome in results:
+        table.add_row(title, "[green]pass[/]" if outcome.ok else "[red]FAIL[/]", outcome.detail)
+    Console().print(table)
+    failed = sum(not outcome.ok for _, outcome in results)
+    if failed:
+        print(f"{failed} of {len(results)} checks failed")
+        return 1
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    from dgm.sandbox.prune import prune
+
+    removed = prune(args.run)
+    scope = f"run {args.run}" if args.run else "all runs"
+    print(f"removed {removed} sandbox container{'s' if removed != 1 else ''} ({scope})")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    return {"build": _build}[args.action](args)
+    return {"build": _build, "check": _check, "prune": _prune}[args.action](args)

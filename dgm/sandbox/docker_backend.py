@@ -7,8 +7,10 @@ by itself.
 
 `exec` runs the command under a small bash wrapper inside the container (see `_EXEC_WRAPPER`):
 GNU `timeout` puts the command in its own process group and kills the whole group (SIGKILL two
-seconds after SIGTERM), so children that ignore SIGTERM die too; stragglers left in the group when
-the command ends are killed as well, so an exec never outlives itself. Output is capped inside the
+seconds after SIGTERM), so children that ignore SIGTERM die too. When the command ends, stragglers
+left in its group are killed, and so is any process that left the group (setsid) but still writes
+into the exec's output pipe: otherwise the exec could not end until it did. Background processes
+that redirected their output elsewhere and left the group survive (that is how to start a daemon). Output is capped inside the
 container with `tail -c` (a runaway `yes` never crosses the daemon socket). The wrapper reports
 the exit code, whether `timeout` fired, and the cgroup's `oom_kill` counter before and after on
 stderr, which is how a kill by the OOM killer (exit 137, counter went up) is told apart from a
@@ -58,6 +60,11 @@ oom; before=$o
   p=$!
   wait "$p"; rc=$?
   kill -KILL -- "-$p" 2>/dev/null
+  for f in /proc/[0-9]*/fd/[12]; do
+    [ "$f" -ef "/proc/$BASHPID/fd/1" ] || continue
+    q=${f#/proc/}; q=${q%%/*}
+    [ "$q" = "$BASHPID" ] || kill -KILL "$q" 2>/dev/null
+  done
   echo "dgm-rc $rc" >&2
 } | tail -c "$cap"
 oom; echo "dgm-oom $before $o" >&2
