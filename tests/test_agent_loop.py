@@ -15,9 +15,11 @@ import pytest
 
 AGENT_DIR = Path(__file__).resolve().parents[1] / "agents" / "seed_agent"
 sys.path.insert(0, str(AGENT_DIR))
+sys.dont_write_bytecode = True  # no __pycache__ in the agent source that gets copied into sandboxes
 _spec = importlib.util.spec_from_file_location("seed_agent_main", AGENT_DIR / "main.py")
 agent_main = sys.modules["seed_agent_main"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(agent_main)
+sys.dont_write_bytecode = False
 
 
 def answer(*calls: tuple[str, dict], content: str = "", tokens: int = 10) -> dict:
@@ -84,6 +86,15 @@ def test_wrong_argument_names_become_an_error_result(tmp_path, monkeypatch):
     reason, records, _ = run(tmp_path, monkeypatch, [answer(("bash", {"cmd": "ls"})), answer()])
     result = records[1]["tool_results"][0]
     assert reason == "finished" and result["error"] and "unexpected keyword argument 'cmd'" in result["output"]
+
+
+def test_bad_json_arguments_become_an_error_result(tmp_path, monkeypatch):
+    bad = answer(("bash", {}))
+    bad["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = '{"command": "ls"'
+    reason, records, canned = run(tmp_path, monkeypatch, [bad, answer()])
+    result = records[1]["tool_results"][0]
+    assert reason == "finished" and result["error"] and "not valid JSON" in result["output"]
+    assert canned.requests[1][-1] == {"role": "tool", "tool_call_id": "c0", "content": result["output"]}
 
 
 def test_a_crash_of_the_agent_still_writes_the_final_record(tmp_path, monkeypatch):

@@ -12,8 +12,11 @@ import pytest
 
 AGENT_DIR = Path(__file__).resolve().parents[1] / "agents" / "seed_agent"
 sys.path.insert(0, str(AGENT_DIR))
+sys.dont_write_bytecode = True  # no __pycache__ in the agent source that gets copied into sandboxes
 import tools  # noqa: E402  (the agent is stdlib code outside the package, imported by path)
 from tools import ToolError  # noqa: E402
+
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture

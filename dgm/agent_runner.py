@@ -1,0 +1,173 @@
+"""Run an agent directory on a problem in a fresh sandbox, talking to the model through the gateway.
+
+This is the one place that knows the agent contract (agents/seed_agent/README.md) from the host
+side; solving benchmark tasks and self-improvement both go through `run_agent`. The agent is
+copied read-only to /opt/dgm/agent, the workspace to /work/workspace. Before the agent starts,
+the workspace is committed to a baseline git repository kept *outside* it (so a workspace that is
+itself a git checkout keeps its own history untouched); afterwards `git add -A && git diff
+--cached --binary` against that baseline is the agent's result, new, deleted and binary files
+included. The agent's trajectory is copied out to the host.
+
+The agent is untrusted: it runs with the same user as the baseline repository and may wreck it.
+That is the agent's failure, reported as `diff_error`, never an infrastructure error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dgm import log
+from dgm.config import SandboxConfig
+from dgm.errors import DgmError
+
+if TYPE_CHECKING:
+    from dgm.llm.gateway import Gateway
+    from dgm.llm.types import JobGrant
+
+AGENT_DIR = "/opt/dgm/agent"
+WORKSPACE = "/work/workspace"
+OUT = "/work/out"
+PROBLEM = "/work/problem.md"
+BASELINE_GIT = "/work/.dgm-baseline.git"
+DIFF_FILE = "/tmp/dgm-agent.diff"
+GIT_SECONDS = 120.0
+# Caches that tools write while the agent tests its work; they are never part of a solution.
+EXCLUDED = "__pycache__/\n.pytest_cache/\n"
+
+_BASELINE_SCRIPT = f"""set -e
+git init -q
+printf '{EXCLUDED}' > "$GIT_DIR/info/exclude"
+git add -A
+git -c user.name=dgm -c user.email=dgm@localhost commit -q --allow-empty --no-verify -m baseline
+"""
+_DIFF_SCRIPT = f'set -e\ngit add -A\ngit diff --cached --binary HEAD > {DIFF_FILE}\n'
+
+_log = log.get(__name__)
+
+
+class WorkspacePrepError(DgmError):
+    """The workspace could not be set up in the sandbox (an infrastructure problem, not the agent's)."""
+
+
+@dataclass(frozen=True)
+class AgentLimits:
+    """Limits handed to the agent as flags; the host allows `grace_seconds` more before killing it."""
+
+    max_steps: int = 50
+    max_seconds: float = 1800.0
+    max_tokens: int | None = None
+    grace_seconds: float = 60.0
+
+    def flags(self) -> list[str]:
+        flags = ["--max-steps", str(self.max_steps), "--max-seconds", f"{self.max_seconds:g}"]
+        if self.max_tokens is not None:
+            flags += ["--max-tokens", str(self.max_tokens)]
+        return flags
+
+
+@dataclass(frozen=True)
+class AgentRun:
+    """What one agent run produced.
+
+    `exit_reason` is the agent's own (finished | step_limit | time_limit | budget | error), or
+    `killed` when the host stopped it (past max_seconds + grace, or out of memory) and `crashed`
+    when it ended without writing a final record.
+    """
+
+    exit_code: int
+    exit_reason: str
+    diff: str
+    trajectory: Path | None          # host copy of trajectory.jsonl, None if the agent wrote none
+    output: str                      # the agent's stdout and stderr (tail, capped by the sandbox)
+    duration: float                  # seconds the agent process ran
+    tokens: dict[str, int] = field(default_factory=dict)
+    steps: int = 0
+    diff_error: str | None = None    # the diff could not be taken (the agent broke the baseline)
+
+    @property
+    def ran_to_an_end(self) -> bool:
+        return self.exit_code == 0 and self.exit_reason not in ("killed", "crashed")
+
+
+def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, gateway: "Gateway",
+              grant: "JobGrant", sandbox_config: SandboxConfig, limits: AgentLimits = AgentLimits(),
+              image: str | None = None) -> AgentRun:
+    """Run `agent_dir/main.py` on `problem` with a copy of `workspace`; the host workspace is not touched.
+
+    The container is labelled with the grant's run, job key and role; the grant's token is valid
+    only for this run. Raises SandboxUnavailable (infrastructure) or WorkspacePrepError.
+    """
+    from dgm.sandbox.docker_backend import DockerSandbox
+
+    if not (agent_dir / "main.py").is_file():
+        raise DgmError(f"agent directory {agent_dir} has no main.py (expected an agent following the agent contract)")
+    if not workspace.is_dir():
+        raise DgmError(f"workspace {workspace} is not a directory (expected the files the agent starts from)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    token = gateway.register(grant)
+    git_env = {"GIT_DIR": BASELINE_GIT, "GIT_WORK_TREE": WORKSPACE}
+    try:
+        with DockerSandbox(sandbox_config, run=grant.run, job=grant.job_key, role=grant.role, image=image,
+                           mount=gateway.sandbox_mount()) as sb:
+            sb.write(AGENT_DIR, agent_dir, readonly=True)
+            sb.write(WORKSPACE, workspace)
+            sb.write(PROBLEM, problem.encode("utf-8"))
+            prepared = sb.exec(_BASELINE_SCRIPT, timeout=GIT_SECONDS, cwd=WORKSPACE, env=git_env)
+            if not prepared.ok:
+                raise WorkspacePrepError(f"cannot commit the baseline of {workspace} in the sandbox: "
+                                         f"{prepared.output.strip()[-300:]}")
+            cmd = ["python3", f"{AGENT_DIR}/main.py", "--problem", PROBLEM, "--workspace", WORKSPACE,
+                   "--out", OUT, *limits.flags()]
+            result = sb.exec(cmd, timeout=limits.max_seconds + limits.grace_seconds, cwd=WORKSPACE,
+                             env=gateway.sandbox_env(token))
+            diff, diff_error = _diff(sb, git_env)
+            trajectory = _copy_trajectory(sb, out_dir)
+    finally:
+        gateway.revoke(token)
+    final = _final_record(trajectory)
+    if result.timed_out or result.oom_killed:
+        reason = "killed"
+    else:
+        reason = final.get("exit_reason") or "crashed"
+    run = AgentRun(exit_code=result.exit_code, exit_reason=str(reason), diff=diff, trajectory=trajectory,
+                   output=result.output, duration=result.duration, tokens=final.get("tokens") or {},
+                   steps=int(final.get("steps") or 0), diff_error=diff_error)
+    _log.info("agent run done", job=grant.job_key, exit_code=run.exit_code, exit_reason=run.exit_reason,
+              steps=run.steps, diff_bytes=len(run.diff), seconds=round(run.duration, 1))
+    return run
+
+
+def _diff(sb: Any, git_env: dict[str, str]) -> tuple[str, str | None]:
+    taken = sb.exec(_DIFF_SCRIPT, timeout=GIT_SECONDS, cwd="/work", env=git_env)
+    if not taken.ok:
+        return "", f"git diff failed (exit {taken.exit_code}): {taken.output.strip()[-300:]}"
+    # Text files that are not UTF-8 are rare in tasks; replacing their bytes beats failing the run.
+    return sb.read(DIFF_FILE).decode("utf-8", errors="replace"), None
+
+
+def _copy_trajectory(sb: Any, out_dir: Path) -> Path | None:
+    try:
+        data = sb.read(f"{OUT}/trajectory.jsonl")
+    except FileNotFoundError:
+        return None
+    path = out_dir / "trajectory.jsonl"
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # a crash never leaves a half-written trajectory under the final name
+    return path
+
+
+def _final_record(trajectory: Path | None) -> dict[str, Any]:
+    """The last record if it is the final one; an agent variant may write anything, so parse defensively."""
+    if trajectory is None:
+        return {}
+    lines = trajectory.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    try:
+        record = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) and record.get("type") == "final" else {}

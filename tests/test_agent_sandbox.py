@@ -1,0 +1,178 @@
+"""The whole seed agent in a real sandbox, talking to the scripted model through the real gateway.
+
+One gateway and one script serve the module; each test is a separate job whose rules are keyed
+by its job key, so the tests cannot answer each other's calls.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dgm.agent_runner import AgentLimits, AgentRun, run_agent
+from dgm.config import JobBudget, SandboxConfig, validate
+
+pytestmark = pytest.mark.docker
+
+SEED_AGENT = Path(__file__).resolve().parents[1] / "agents" / "seed_agent"
+
+SCRIPT = """
+rules:
+  # --- job fix: view, then two tool calls in one turn, then report ----------------------------
+  - {job: '^fix$', match: 'Make add', times: 1,
+     reply: {tool_calls: [{name: editor, arguments: {command: view, path: calc.py}}]}}
+  - job: '^fix$'
+    match: 'return a - b'
+    times: 1
+    reply:
+      content: I see the bug.
+      tool_calls:
+        - {name: editor, arguments: {command: str_replace, path: calc.py, old_str: 'a - b', new_str: 'a + b'}}
+        - name: bash
+          arguments: {command: "python3 -c 'import calc; print(calc.add(2, 3))' && rm notes.txt && printf 'a\\\\000b' > data.bin && mkdir -p sub && cd sub"}
+  - {job: '^fix$', match: '^5\\s*$', times: 1, reply: {tool_calls: [{name: bash, arguments: {command: pwd}}]}}
+  - {job: '^fix$', match: '/work/workspace/sub', times: 1, reply: {content: 'Fixed add; it prints 5.'}}
+  # --- job malformed: an unknown tool, then bad editor arguments, then report -----------------
+  - {job: '^malformed$', match: 'Make add', times: 1,
+     reply: {tool_calls: [{name: python, arguments: {code: '1'}}]}}
+  - {job: '^malformed$', match: 'unknown tool', times: 1,
+     reply: {tool_calls: [{name: editor, arguments: {command: view, path: calc.py, line: 3}}]}}
+  - {job: '^malformed$', match: "unexpected keyword argument 'line'", times: 1, reply: {content: 'gave up'}}
+  # --- jobs steps and budget: a model that never stops ----------------------------------------
+  - {job: '^(steps|budget)$', reply: {tool_calls: [{name: bash, arguments: {command: 'echo again'}}]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory, docker_ready):
+    from dgm.llm import Gateway, LLMService
+
+    root = tmp_path_factory.mktemp("agent-sandbox")
+    (root / "script.yaml").write_text(SCRIPT)
+    config = validate({"llm": {"model": "scripted", "script": str(root / "script.yaml")}}, "test")
+    with LLMService(config, root / "run.db") as service, Gateway(service) as gw:
+        yield gw
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (ws / "notes.txt").write_text("scratch\n")
+    return ws
+
+
+def run(gateway, workspace: Path, tmp_path: Path, run_label: str, job: str,
+        limits: AgentLimits = AgentLimits(max_steps=10, max_seconds=60), budget: JobBudget | None = None) -> AgentRun:
+    from dgm.llm import JobGrant
+
+    grant = JobGrant(job_key=job, role="solve", run=run_label, agent="seed", limits=budget)
+    return run_agent(SEED_AGENT, "Make add(a, b) return the sum.", workspace, tmp_path / "out", gateway=gateway,
+                     grant=grant, sandbox_config=SandboxConfig(), limits=limits)
+
+
+def records(result: AgentRun) -> list[dict]:
+    assert result.trajectory is not None
+    return [json.loads(line) for line in result.trajectory.read_text().splitlines()]
+
+
+def no_containers_left(run_label: str) -> bool:
+    import docker
+
+    return docker.from_env().containers.list(all=True, filters={"label": f"dgm.run={run_label}"}) == []
+
+
+def test_agent_views_edits_runs_and_stops(gateway, workspace, tmp_path, run_label):
+    result = run(gateway, workspace, tmp_path, run_label, "fix")
+
+    assert (result.exit_code, result.exit_reason, result.steps) == (0, "finished", 4), result.output
+    assert result.diff_error is None
+    diff = result.diff
+    assert "-    return a - b\n+    return a + b\n" in diff
+    assert "deleted file mode" in diff and "-scratch" in diff          # rm notes.txt
+    assert "new file mode" in diff and "GIT binary patch" in diff       # data.bin has a NUL byte
+    assert "__pycache__" not in diff
+    assert (workspace / "calc.py").read_text().endswith("a - b\n"), "the host workspace must stay untouched"
+
+    recs = records(result)
+    assert [r["type"] for r in recs] == ["start", "step", "step", "step", "step", "final"]
+    view, both, pwd, report = recs[1:5]
+    assert "     2\t    return a - b" in view["tool_results"][0]["output"]
+    assert [r["name"] for r in both["tool_results"]] == ["editor", "bash"]      # both calls of one turn ran
+    assert not any(r["error"] for r in both["tool_results"])
+    assert both["tool_results"][1]["output"].strip() == "5"
+    assert pwd["tool_results"][0]["output"].strip() == "/work/workspace/sub"   # cwd carried between calls
+    assert report["response"]["content"] == "Fixed add; it prints 5." and report["tool_calls"] == []
+    final = recs[-1]
+    assert final["exit_reason"] == "finished" and final["tokens"] == result.tokens and result.tokens["total"] > 0
+    assert no_containers_left(run_label)
+
+
+def test_malformed_tool_calls_become_error_results(gateway, workspace, tmp_path, run_label):
+    result = run(gateway, workspace, tmp_path, run_label, "malformed")
+
+    assert (result.exit_code, result.exit_reason, result.steps) == (0, "finished", 3), result.output
+    first, second = records(result)[1:3]
+    assert first["tool_results"][0]["error"] and "unknown tool 'python'" in first["tool_results"][0]["output"]
+    assert second["tool_results"][0]["error"]
+    assert result.diff == ""
+
+
+def test_step_limit_ends_the_run(gateway, workspace, tmp_path, run_label):
+    result = run(gateway, workspace, tmp_path, run_label, "steps", limits=AgentLimits(max_steps=2, max_seconds=60))
+
+    assert (result.exit_code, result.exit_reason, result.steps) == (0, "step_limit", 2), result.output
+    assert [r["type"] for r in records(result)] == ["start", "step", "step", "final"]
+
+
+def test_budget_error_from_the_gateway_ends_the_run(gateway, workspace, tmp_path, run_label):
+    result = run(gateway, workspace, tmp_path, run_label, "budget", budget=JobBudget(max_calls=2))
+
+    assert (result.exit_code, result.exit_reason, result.steps) == (0, "budget", 2), result.output
+    final = records(result)[-1]
+    assert "budget_exceeded" in final["detail"] and "HTTP 402" in final["detail"]
+    assert no_containers_left(run_label)
+
+
+def test_a_crashing_agent_in_a_git_workspace(gateway, workspace, tmp_path, run_label):
+    """No final record means `crashed`; the workspace's own .git is neither diffed nor disturbed."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(workspace)], check=True)
+    broken = tmp_path / "broken_agent"
+    broken.mkdir()
+    (broken / "main.py").write_text(textwrap.dedent("""
+        import pathlib, sys
+        ws = pathlib.Path(sys.argv[sys.argv.index("--workspace") + 1])
+        (ws / "calc.py").write_text("def add(a, b):\\n    return a + b\\n")
+        sys.exit("boom")
+    """))
+    from dgm.llm import JobGrant
+
+    grant = JobGrant(job_key="broken", role="solve", run=run_label)
+    result = run_agent(broken, "anything", workspace, tmp_path / "out", gateway=gateway, grant=grant,
+                       sandbox_config=SandboxConfig(), limits=AgentLimits(max_steps=1, max_seconds=30))
+
+    assert (result.exit_code, result.exit_reason, result.trajectory) == (1, "crashed", None)
+    assert "boom" in result.output
+    assert "+    return a + b" in result.diff and ".git/" not in result.diff
+    assert no_containers_left(run_label)
+
+
+def test_an_agent_past_its_time_and_grace_is_killed(gateway, workspace, tmp_path, run_label):
+    from dgm.llm import JobGrant
+
+    stuck = tmp_path / "stuck_agent"
+    stuck.mkdir()
+    (stuck / "main.py").write_text("import time\ntime.sleep(120)\n")
+    grant = JobGrant(job_key="stuck", role="solve", run=run_label)
+    result = run_agent(stuck, "anything", workspace, tmp_path / "out", gateway=gateway, grant=grant,
+                       sandbox_config=SandboxConfig(),
+                       limits=AgentLimits(max_steps=1, max_seconds=1, grace_seconds=1))
+
+    assert result.exit_reason == "killed" and not result.ran_to_an_end
+    assert result.diff == "" and result.diff_error is None   # the sandbox still answers after the kill
