@@ -1,7 +1,7 @@
 """agents/<id>/: files a job leaves behind (diagnosis, trajectories, per-task logs, diffs).
 
-A job writes into a staging directory `agents/<id>/.partial/<artifact>` and the store renames
-it to `agents/<id>/<artifact>` before the row that marks the job done is committed. So a final
+A job writes into a staging directory under `agents/<id>/.partial/` and the store renames it
+to `agents/<id>/<artifact>` before the row that marks the job done is committed. So a final
 directory is only ever whole, and everything under `.partial/` is, by definition, the debris of
 an interrupted job that `reset_interrupted_jobs` may delete. Single files are written to a
 temporary name in the same directory and renamed (atomic on POSIX).
@@ -45,7 +45,10 @@ class Artifacts:
         return f"agents/{agent_id}/{_check_relative(artifact)}"
 
     def staging(self, agent_id: str, artifact: str) -> Path:
-        return self.agent_dir(agent_id) / PARTIAL / _check_relative(artifact)
+        # Flat names (no nested dirs under .partial/) so concurrent jobs of one agent never
+        # race on creating or removing shared intermediate directories.
+        flat = str(_check_relative(artifact)).replace("%", "%25").replace("/", "%2F")
+        return self.agent_dir(agent_id) / PARTIAL / flat
 
     def fresh_staging(self, agent_id: str, artifact: str) -> Path:
         """An empty staging directory (whatever an earlier attempt left there is removed)."""
@@ -96,12 +99,12 @@ class Artifacts:
         """Leftovers of interrupted jobs (staging dirs and half-written single files)."""
         if not self.root.is_dir():
             return []
-        found = [path for path in self.root.glob(f"*/{PARTIAL}") if path.is_dir()]
+        found = [path for path in self.root.glob(f"*/{PARTIAL}") if path.is_dir() and any(path.iterdir())]
         found += [path for path in self.root.rglob(f"{TMP_PREFIX}*") if path.is_file()]
         return sorted(found)
 
     def remove_partials(self) -> None:
-        for path in self.partial_dirs():
+        for path in self.partial_dirs() + list(self.root.glob(f"*/{PARTIAL}")):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -13,8 +13,8 @@ from pathlib import Path
 from dgm.archive.lock import is_live
 from dgm.archive.store import RunStore
 
-# Column of llm_calls that names the job a call was made for (owned by the LLM cassette).
-_LLM_JOB_COLUMNS = ("job_key", "job")
+# Column of llm_calls (owned by the LLM cassette, dgm/llm/cassette.py) naming the call's job.
+_LLM_JOB_COLUMN = "job_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +99,9 @@ def _check_llm_calls(store: RunStore) -> list[Problem]:
     columns = {row[0] for row in store.select("SELECT name FROM pragma_table_info('llm_calls')")}
     if not columns:
         return []  # no calls recorded yet (the cassette creates the table on first use)
-    column = next((name for name in _LLM_JOB_COLUMNS if name in columns), None)
-    if column is None:
-        return [Problem("llm_calls_schema", "llm_calls", f"no job column (expected one of {', '.join(_LLM_JOB_COLUMNS)})")]
+    if _LLM_JOB_COLUMN not in columns:
+        return [Problem("llm_calls_schema", "llm_calls", f"no {_LLM_JOB_COLUMN} column (the cassette's schema changed?)")]
     rows = store.select(
-        f"SELECT {column}, COUNT(*) FROM llm_calls WHERE {column} NOT IN (SELECT key FROM jobs) GROUP BY {column} ORDER BY {column}"
+        "SELECT job_key, COUNT(*) FROM llm_calls WHERE job_key NOT IN (SELECT key FROM jobs) GROUP BY job_key ORDER BY job_key"
     )
     return [Problem("unknown_job", str(key), f"{count} llm_calls rows name a job the run does not know") for key, count in rows]
