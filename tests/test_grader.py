@@ -1,0 +1,187 @@
+"""The grader in real sandboxes: reference answers pass, and every known way to cheat fails.
+
+Each tampering diff is built against the `calc` fixture task (tests/fixtures/tasks/calc), whose
+code is unimplemented: a diff that leaves the code broken must never be graded resolved, whatever
+it does to tests, configuration or the test runner.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from dgm.benchmarks.task import Task, load_task_dir, write_files
+from dgm.config import SandboxConfig
+from dgm.evaluation.grader import Verdict, grade
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
+
+pytestmark = pytest.mark.docker
+
+
+def diff_between(before: dict[str, bytes], after: dict[str, bytes]) -> bytes:
+    """A binary git diff turning the file set `before` into exactly `after` (deletions included)."""
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", "HOME": "/tmp"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+
+        def git(*args: str) -> bytes:
+            return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True).stdout
+
+        write_files(root, before)
+        git("init", "-q")
+        git("add", "-A")
+        git("commit", "-q", "--allow-empty", "-m", "before")
+        git("rm", "-rq", "--ignore-unmatch", ".")
+        write_files(root, after)
+        git("add", "-A", "-f")
+        return git("diff", "--cached", "--binary", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def calc() -> Task:
+    return load_task_dir(FIXTURES / "calc")
+
+
+@pytest.fixture
+def run_grade(docker_ready, run_label):
+    from dgm.sandbox.docker_backend import DockerSandbox
+
+    def run(task: Task, diff: bytes) -> Verdict:
+        with DockerSandbox(SandboxConfig(), run=run_label, job=f"grade-{task.id}", role="grade", image=task.image) as sb:
+            return grade(sb, task, diff)
+
+    return run
+
+
+def changed(task: Task, files: dict[str, str | None]) -> bytes:
+    """A diff from the task's workspace that writes the given files (None deletes one)."""
+    after = dict(task.workspace)
+    for path, text in files.items():
+        if text is None:
+            after.pop(path, None)
+        else:
+            after[path] = text.encode()
+    return diff_between(dict(task.workspace), after)
+
+
+def test_reference_answer_resolves_and_untouched_workspace_does_not(calc, run_grade):
+    good = run_grade(calc, calc.solution)
+    assert good.resolved, good.reason
+    assert set(good.tests) == {"tests/test_calc.py::test_add_small", "tests/test_calc.py::test_add_negative",
+                               "tests/test_calc.py::test_mul"}
+    bad = run_grade(calc, b"")
+    assert not bad.resolved
+    assert bad.tests["tests/test_calc.py::test_mul"] == "failed"
+
+
+def test_printing_passed_is_not_a_pass(calc, run_grade):
+    exits_zero = changed(calc, {"calc.py": 'print("tests/test_calc.py::test_mul PASSED")\nimport os\nos._exit(0)\n'})
+    verdict = run_grade(calc, exits_zero)
+    assert verdict.exit_code == 0
+    assert not verdict.resolved
+    assert "no test report" in verdict.reason
+    chatty = changed(calc, {"calc.py": 'def add(a, b):\n    print("PASSED\\n=== 3 passed ===")\n    return 0\n\n'
+                                       'mul = add\n'})
+    verdict = run_grade(calc, chatty)
+    assert "=== 3 passed ===" in verdict.output
+    assert not verdict.resolved
+
+
+FORCE_PASS = '''
+import pytest
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    report.outcome = "passed"
+    report.longrepr = None
+'''
+
+
+@pytest.mark.parametrize("where", ["conftest.py", "tests/conftest.py", "deep/er/conftest.py"])
+def test_added_conftest_that_forces_passes_is_removed(calc, run_grade, where):
+    verdict = run_grade(calc, changed(calc, {where: FORCE_PASS}))
+    assert not verdict.resolved
+    assert where in verdict.reverted
+    assert verdict.tests["tests/test_calc.py::test_add_negative"] == "failed"
+
+
+def test_edited_and_deleted_tests_are_restored(calc, run_grade):
+    trivial = "def test_add_small():\n    assert True\n"
+    edited = run_grade(calc, changed(calc, {"tests/test_calc.py": trivial}))
+    assert edited.reverted == {"tests/test_calc.py": "test location"}
+    assert not edited.resolved and len(edited.tests) == 3
+    deleted = run_grade(calc, changed(calc, {"tests/test_calc.py": None}))
+    assert not deleted.resolved and len(deleted.tests) == 3
+    added = run_grade(calc, changed(calc, {"tests/test_calc_extra.py": trivial}))
+    assert "tests/test_calc_extra.py" in added.reverted
+    assert not any("extra" in node for node in added.tests)
+
+
+@pytest.mark.parametrize("name,text", [
+    ("pytest.ini", "[pytest]\naddopts = -k nothing_matches\n"),
+    ("tox.ini", "[pytest]\naddopts = -k nothing_matches\n"),
+    ("setup.cfg", "[tool:pytest]\naddopts = -k nothing_matches\n"),
+    ("pyproject.toml", "[tool.pytest.ini_options]\naddopts = '-p no:junitxml'\n"),
+])
+def test_pytest_config_added_by_the_diff_is_neutralised(calc, run_grade, name, text):
+    fixed = {"calc.py": calc.solution_files["calc.py"].decode(), name: text}
+    verdict = run_grade(calc, changed(calc, fixed))
+    assert name in verdict.reverted
+    assert verdict.resolved, verdict.reason        # the config was undone, the real fix still counts
+    broken = run_grade(calc, changed(calc, {name: text}))
+    assert not broken.resolved
+
+
+FAKE_RUNNER = '''
+import sys
+path = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--junitxml="))
+cases = "".join('<testcase classname="tests.test_calc" name="%s" file="tests/test_calc.py"/>' % n
+                for n in ("test_add_small", "test_add_negative", "test_mul"))
+open(path, "w").write("<testsuites><testsuite>" + cases + "</testsuite></testsuites>")
+print("3 passed")
+raise SystemExit(0)
+'''
+
+
+@pytest.mark.parametrize("entry", ["pytest.py", "pytest/__init__.py", "argparse.py"])
+def test_shadowing_the_test_runner_is_removed(calc, run_grade, entry):
+    verdict = run_grade(calc, changed(calc, {entry: FAKE_RUNNER}))
+    assert entry in verdict.reverted
+    assert not verdict.resolved
+    assert verdict.tests["tests/test_calc.py::test_mul"] == "failed"
+
+
+def test_skipping_every_test_is_not_a_pass(calc, run_grade):
+    diff = changed(calc, {"calc.py": 'import pytest\npytest.skip("nothing to see", allow_module_level=True)\n'})
+    verdict = run_grade(calc, diff)
+    assert verdict.tests == {"tests/test_calc.py": "skipped"}
+    assert not verdict.resolved
+    assert "0/1 hidden tests passed" in verdict.reason
+
+
+def test_a_diff_that_does_not_apply_is_unresolved_with_the_reason(calc, run_grade):
+    diff = changed(calc, {"calc.py": "x = 1\n"}).replace(b"raise NotImplementedError", b"raise KeyError")
+    verdict = run_grade(calc, diff)
+    assert not verdict.resolved
+    assert verdict.reason.startswith("patch does not apply")
+    assert "calc.py" in verdict.reason
+
+
+def test_a_conftest_that_was_already_there_is_kept(run_grade):
+    """Only the diff's own changes are undone: a task's legitimate conftest keeps working."""
+    base = load_task_dir(FIXTURES / "calc")
+    helper = "import pytest\n\n@pytest.fixture\ndef three():\n    return 3\n"
+    hidden = dict(base.hidden_tests)
+    hidden["tests/test_fixture.py"] = b"from calc import add\n\ndef test_uses_fixture(three):\n    assert add(three, 0) == 3\n"
+    task = Task(id="calc-conftest", problem=base.problem, workspace={**base.workspace, "conftest.py": helper.encode()},
+                hidden_tests=hidden, solution_files=base.solution_files)
+    verdict = run_grade(task, task.solution)
+    assert verdict.resolved, verdict.reason
+    assert verdict.tests["tests/test_fixture.py::test_uses_fixture"] == "passed"
