@@ -17,6 +17,7 @@ from dgm.errors import DgmError
 COMMANDS: dict[str, str] = {
     "doctor": "doctor",
     "sandbox": "sandbox",
+    "archive": "archive",
 }
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dgm.archive import RunStore, StageScore, agent_id, parse_agent_id
 from dgm.archive.errors import (
     DamagedRunError,
     JobStateError,
@@ -18,7 +17,9 @@ from dgm.archive.errors import (
     RunExistsError,
     UnknownAgentError,
 )
-from dgm.archive.records import Evaluation
+from dgm.archive.ids import agent_id, parse_agent_id
+from dgm.archive.records import Evaluation, StageScore
+from dgm.archive.store import RunStore
 from dgm.errors import DgmError
 
 REPO = Path(__file__).resolve().parents[1]

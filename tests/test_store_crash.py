@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import RunStore
 from dgm.archive.artifacts import Artifacts
 from dgm.archive.check import check, check_run
 from dgm.archive.gitstore import GitStore
 from dgm.archive.lock import RunLock, RunLockedError, holder_pid, is_live
 from dgm.archive.records import Evaluation
+from dgm.archive.store import RunStore
 
 
 class Crash(Exception):
