@@ -15,6 +15,11 @@ from dgm.errors import DgmError
 
 # Name on the command line -> module under dgm.commands. Order is the order in `dgm --help`.
 COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "run": "run",
+    "resume": "resume",
+    "stop": "stop",
+    "replay": "replay",
     "doctor": "doctor",
     "sandbox": "sandbox",
     "archive": "archive",

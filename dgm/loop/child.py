@@ -1,0 +1,187 @@
+"""One child's life: diagnose the parent, self-improve, check, evaluate in stages, admit.
+
+Each step is a job in the run store. A step whose job is done is skipped (its result is read
+back), so a resumed run re-enters here and continues exactly where the crash left it. Steps write
+into the job's staging directory; the store publishes it before the job turns done.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from dgm import log
+from dgm.agent_runner import AgentLimits, run_agent
+from dgm.archive.ids import SEED_ID, agent_id
+from dgm.archive.records import Job
+from dgm.errors import DgmError
+from dgm.llm.errors import BudgetExceeded
+from dgm.sandbox import SandboxUnavailable
+from dgm.loop import diagnosis, smoke
+from dgm.loop.context import RunContext
+from dgm.loop.evaluate import StagedEvaluation
+from dgm.evaluation.diffpaths import touched_paths
+
+_log = log.get(__name__)
+PROMPTS = Path(__file__).parent / "prompts"
+
+
+class ChildPipeline:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.evaluation = StagedEvaluation(ctx)
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def run_child(self, generation: int, slot: int, parent_id: str) -> None:
+        child_id = agent_id(generation, slot)
+        existing = self.ctx.store.find_agent(child_id)
+        if existing is None:
+            try:
+                found = self._step(f"{child_id}/diagnose", "diagnose", child_id, generation, "diagnosis",
+                                   lambda job, staging: self._diagnose(job, staging, child_id, parent_id))
+                self._step(f"{child_id}/self_improve", "self_improve", child_id, generation, "self_improve",
+                           lambda job, staging: self._self_improve(job, staging, child_id, parent_id, found))
+            except BudgetExceeded:
+                raise  # not the child's fault: the run stops and a resume with more budget redoes it
+            except DgmError as exc:
+                self._record_failed(child_id, parent_id, f"{type(exc).__name__}: {exc}")
+            existing = self.ctx.store.agent(child_id)
+        if existing.status != "invalid":
+            self.evaluate(child_id)
+        self.admit(child_id)
+
+    def _record_failed(self, child_id: str, parent_id: str, reason: str) -> None:
+        """A child whose diagnosis or self-improvement could not complete is kept, as invalid."""
+        store = self.ctx.store
+        commit = store.commit_agent(child_id, parent_id, diff=b"")
+        with store.transaction():
+            store.add_agent(child_id, parent_id, commit)
+            store.mark_invalid(child_id, reason)
+        _log.warning("child recorded as invalid", agent=child_id, reason=reason)
+
+    def evaluate(self, agent: str) -> None:
+        self.evaluation.run(agent)
+
+    def admit(self, agent: str) -> None:
+        """Apply the admission rule once the agent's evaluation is complete (idempotent)."""
+        store, loop = self.ctx.store, self.ctx.config.loop
+        record = store.agent(agent)
+        if record.id == SEED_ID:
+            admitted = True
+        elif record.status != "evaluated":
+            admitted = False
+        elif loop.admission == "keep_all":
+            admitted = True
+        else:
+            seed_score = store.agent(SEED_ID).score or 0.0
+            admitted = (record.score or 0.0) >= seed_score - loop.keep_better_margin
+        if record.admitted != admitted:
+            store.set_admitted(agent, admitted)
+        store.add_event("agent_admitted" if admitted else "agent_rejected",
+                        {"agent": agent, "score": record.score, "rule": loop.admission})
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _step(self, key: str, kind: str, child_id: str, generation: int, artifact: str,
+              work: Callable[[Job, Path], tuple[dict[str, Any], Callable[[], None] | None]]) -> dict[str, Any]:
+        """Run `work` as job `key` unless it is done; return the job's result.
+
+        `work` returns (result, record) where `record` writes the rows the step produces; it runs
+        in the same transaction that marks the job done, so both land or neither does.
+        """
+        store = self.ctx.store
+        job = store.add_job(key, kind, agent_id=child_id, generation=generation, artifact=artifact)
+        if job.state == "done":
+            return job.result
+        if job.state == "failed":
+            job = store.retry_job(key)
+        retries = self.ctx.config.evaluation.infra_retries
+        for attempt in range(retries + 1):
+            job = store.start_job(key)
+            staging = store.staging_dir(key)
+            try:
+                result, record = work(job, staging)
+                break
+            except SandboxUnavailable as exc:  # infrastructure: try again, never the child's fault
+                store.fail_job(key, f"{type(exc).__name__}: {exc}")
+                if attempt == retries:
+                    raise
+                store.retry_job(key)
+            except Exception as exc:
+                store.fail_job(key, f"{type(exc).__name__}: {exc}")
+                raise
+        with store.transaction():
+            if record is not None:
+                record()
+            store.finish_job(key, result)
+        return result
+
+    def _diagnose(self, job: Job, staging: Path, child_id: str, parent_id: str) -> tuple[dict[str, Any], None]:
+        ctx = self.ctx
+        outcomes = self.evaluation.outcomes_for_diagnosis(parent_id)
+        rng = random.Random(f"{ctx.config.run.seed}:diagnosis:{child_id}")
+        entry = diagnosis.choose_entry(outcomes, rng)
+        if entry is None:
+            entry = diagnosis.Entry("no_failures", None,
+                                    "The agent solved every task it was evaluated on. Propose an improvement that "
+                                    "makes it more robust and efficient on harder, unseen tasks.")
+        with ctx.checkout(parent_id) as source:
+            result = diagnosis.diagnose(ctx.llm.complete, ctx.llm_key(job), source, entry,
+                                        ctx.config.loop.diagnosis_attempts)
+        (staging / "diagnosis.json").write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
+        return result, None
+
+    def _self_improve(self, job: Job, staging: Path, child_id: str, parent_id: str,
+                      diagnosis_result: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], None]]:
+        ctx, loop = self.ctx, self.ctx.config.loop
+        implementer = parent_id if loop.self_improver == "parent" else SEED_ID
+        problem = _problem_statement(diagnosis_result)
+        (staging / "problem.md").write_text(problem, encoding="utf-8")
+        with ctx.checkout(implementer) as running_agent, ctx.checkout(parent_id) as workspace:
+            run = run_agent(running_agent, problem, workspace, staging, gateway=ctx.gateway,
+                            grant=ctx.grant(job, "self_improve", child_id), sandbox_config=ctx.config.sandbox,
+                            limits=AgentLimits(max_steps=loop.self_improve_max_steps,
+                                               max_seconds=float(loop.self_improve_seconds)))
+        diff = run.diff.encode("utf-8")
+        (staging / "diff.patch").write_bytes(diff)
+        (staging / "output.txt").write_text(run.output, encoding="utf-8")
+        reason = _invalid_reason(run.diff_error, diff, loop.protected_paths)
+        commit = ctx.store.commit_agent(child_id, parent_id, diff=diff if reason is None else b"")
+        if reason is None:
+            with ctx.checkout_commit(commit) as child_source:
+                reason = smoke.check(child_source, ctx, job_key=f"{job.key}/smoke")
+        flags = {"exit_reason": run.exit_reason, "steps": run.steps, "diagnosis": diagnosis_result["entry"]}
+        result = {"valid": reason is None, "reason": reason, "exit_reason": run.exit_reason,
+                  "diff_bytes": len(diff), "tokens": run.tokens}
+        _log.info("self-improvement done", agent=child_id, parent=parent_id, valid=reason is None, reason=reason)
+
+        def record() -> None:
+            ctx.store.add_agent(child_id, parent_id, commit, flags=flags)
+            if reason is not None:
+                ctx.store.mark_invalid(child_id, reason)
+
+        return result, record
+
+
+def _problem_statement(diagnosis_result: dict[str, Any]) -> str:
+    template = (PROMPTS / "self_improve.md").read_text(encoding="utf-8")
+    for field in ("problem_description", "improvement_proposal", "implementation_suggestion"):
+        template = template.replace("{" + field + "}", str(diagnosis_result.get(field, "")))
+    return template
+
+
+def _invalid_reason(diff_error: str | None, diff: bytes, protected: list[str]) -> str | None:
+    """Why a self-improvement cannot become a usable child, or None when it can."""
+    if diff_error:
+        return f"the diff could not be taken: {diff_error}"
+    if not diff.strip():
+        return "empty patch: the self-improvement changed no file"
+    touched = sorted(path for path in touched_paths(diff) if any(fnmatch(path, pattern) for pattern in protected))
+    if touched:
+        return f"changed protected path(s): {', '.join(touched)}"
+    return None

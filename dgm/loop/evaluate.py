@@ -1,0 +1,102 @@
+"""Staged evaluation of one agent inside a run, one job per task.
+
+The task subsets and the stage rules come from `dgm.evaluation.staged` (the same code `dgm eval`
+uses); this module adds what a run needs on top: every task is a job whose outcome row and logs
+land together, finished tasks are never re-run on resume, and an agent's scores are updated after
+each stage so the archive shows progress while a long evaluation runs.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from dgm import log
+from dgm.archive.records import Evaluation, StageScore
+from dgm.evaluation import staged
+from dgm.evaluation.pipeline import TaskResult, diagnosis_view, evaluate_task
+from dgm.loop.context import RunContext
+from dgm.loop.diagnosis import TaskOutcome
+
+_log = log.get(__name__)
+RESULT_FILE = "result.json"
+
+
+class StagedEvaluation:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.stages = staged.stage_tasks(ctx.tasks, ctx.config.evaluation.stages, ctx.config.run.seed)
+
+    def run(self, agent: str) -> None:
+        store, config = self.ctx.store, self.ctx.config.evaluation
+        scores: list[StageScore] = []
+        with self.ctx.checkout(agent) as agent_dir:
+            for number, (stage, tasks) in enumerate(zip(config.stages, self.stages)):
+                so_far = _pooled(scores)
+                if number > 0 and not staged.admits(stage, so_far, self._second_best(agent)):
+                    break
+                results = self._run_stage(agent, agent_dir, number, tasks)
+                scored = [r for r in results if r != "infra_error"]
+                scores.append(StageScore(sum(r == "resolved" for r in scored), len(scored)))
+                store.set_scores(agent, scores)
+                store.add_event("stage_finished", {"agent": agent, "stage": number, "resolved": scores[-1].resolved,
+                                                   "total": scores[-1].total})
+        if not any(score.total for score in scores):
+            store.mark_invalid(agent, "evaluation produced no scored task (all infrastructure errors)")
+
+    def _second_best(self, agent: str) -> float:
+        scores = sorted((a.score for a in self.ctx.store.list_agents()
+                         if a.id != agent and a.admitted and a.score is not None), reverse=True)
+        return scores[1] if len(scores) > 1 else (scores[0] if scores else 0.0)
+
+    def _run_stage(self, agent: str, agent_dir: Path, stage: int, tasks: list[Any]) -> list[str]:
+        workers = self.ctx.config.evaluation.workers
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"eval-{agent}") as pool:
+            return list(pool.map(lambda task: self._task(agent, agent_dir, stage, task), tasks))
+
+    def _task(self, agent: str, agent_dir: Path, stage: int, task: Any) -> str:
+        store, ctx = self.ctx.store, self.ctx
+        key = f"{agent}/eval/{task.id}"
+        job = store.add_job(key, "evaluate", agent_id=agent, artifact=f"eval/{task.id}")
+        if job.state == "done":
+            return job.result["status"]
+        if job.state == "failed":
+            store.retry_job(key)
+        job = store.start_job(key)
+        staging = store.staging_dir(key)
+        try:
+            result: TaskResult = evaluate_task(agent_dir, task, staging, gateway=ctx.gateway,
+                                               grant=ctx.grant(job, "solve", agent), config=ctx.config)
+        except Exception as exc:
+            store.fail_job(key, f"{type(exc).__name__}: {exc}")
+            raise
+        summary = result.to_json()
+        (staging / RESULT_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True), encoding="utf-8")
+        with store.transaction():
+            store.add_evaluation(Evaluation(agent, task.id, stage, result.status, result.duration,
+                                            result.tokens, result.cost, store.artifact_relpath(key)))
+            store.add_usage(agent, cost=result.cost, tokens=result.tokens)
+            store.finish_job(key, {"status": result.status})
+        return result.status
+
+    def outcomes_for_diagnosis(self, agent: str) -> list[TaskOutcome]:
+        """The agent's scored tasks as diagnosis sees them (hidden tests only if configured)."""
+        include_hidden = self.ctx.config.evaluation.include_hidden_tests_in_diagnosis
+        outcomes = []
+        for evaluation in self.ctx.store.evaluations(agent):
+            if evaluation.status == "infra_error" or evaluation.artifact_dir is None:
+                continue
+            folder = self.ctx.store.run_dir / evaluation.artifact_dir
+            result = TaskResult.load(folder / RESULT_FILE)
+            outcomes.append(TaskOutcome(
+                task_id=evaluation.task_id, status=evaluation.status, empty_patch=not result.diff.strip(),
+                context_error=result.context_error, log_view=diagnosis_view(result, folder, include_hidden),
+            ))
+        return outcomes
+
+
+def _pooled(scores: list[StageScore]) -> float:
+    total = sum(s.total for s in scores)
+    return sum(s.resolved for s in scores) / total if total else 0.0

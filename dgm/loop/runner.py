@@ -1,0 +1,119 @@
+"""The outer Darwin loop (DESIGN 3.7): generations of children, each diagnosed, self-improved,
+checked, evaluated in stages and admitted, until a stop condition holds.
+
+Everything a generation does is a job in the run store, so `resume` re-enters the same code and
+skips what is done: parent choices are recorded before any child starts, every step publishes its
+artifacts before its job turns done, and agent ids come from (generation, slot). With the same
+seed and the same model answers, two runs (or a run and its resumed twin) build the same archive.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from dgm import log
+from dgm.archive.ids import SEED_ID, agent_id
+from dgm.loop.child import ChildPipeline
+from dgm.loop.context import RunContext
+from dgm.selection import get_policy
+
+_log = log.get(__name__)
+STOP_FILE = "STOP"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reason: str            # generations | budget | wall_time | stopped
+    generations_done: int
+
+
+class Runner:
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.pipeline = ChildPipeline(ctx)
+        self._started = time.monotonic()
+
+    def run(self) -> Outcome:
+        ctx = self.ctx
+        ctx.store.add_event("run_started", {"resumed": ctx.resumed, "generations": ctx.config.loop.generations})
+        with ctx.progress.task("seed evaluation", total=1) as bar:
+            self.pipeline.evaluate(SEED_ID)
+            self.pipeline.admit(SEED_ID)
+            bar.advance()
+        generation = self._next_generation()
+        reason = "generations"
+        while generation <= ctx.config.loop.generations:
+            reason = self._stop_reason()
+            if reason:
+                break
+            self._run_generation(generation)
+            generation += 1
+        else:
+            reason = self._stop_reason() or "generations"
+        outcome = Outcome(reason, generation - 1)
+        ctx.store.add_event("run_finished", {"reason": reason, "generations_done": outcome.generations_done})
+        _log.info("run finished", reason=reason, generations=outcome.generations_done, run=str(ctx.store.run_dir))
+        return outcome
+
+    def _next_generation(self) -> int:
+        finished = [event.payload["generation"] for event in self.ctx.store.events(kind="generation_finished")]
+        return max(finished, default=0) + 1
+
+    def _stop_reason(self) -> str:
+        ctx = self.ctx
+        if (ctx.store.run_dir / STOP_FILE).exists():
+            return "stopped"
+        spent, caps = ctx.llm.budget.spent, ctx.config.budget
+        if (caps.max_dollars is not None and spent.dollars >= caps.max_dollars) or \
+                (caps.max_tokens is not None and spent.tokens >= caps.max_tokens):
+            return "budget"
+        hours = ctx.config.loop.max_wall_hours
+        if hours is not None and time.monotonic() - self._started >= hours * 3600:
+            return "wall_time"
+        return ""
+
+    def plan(self, generation: int) -> list[str]:
+        """The generation's parents, chosen once and recorded before any child starts."""
+        store = self.ctx.store
+        for event in store.events(kind="generation_planned"):
+            if event.payload["generation"] == generation:
+                return list(event.payload["parents"])
+        loop = self.ctx.config.loop
+        rng = random.Random(f"{self.ctx.config.run.seed}:selection:{generation}")
+        summary = store.summary()
+        parents = get_policy(loop.selection).select(summary, loop.children_per_generation, rng)
+        store.add_event("generation_planned", {"generation": generation, "parents": parents, "policy": loop.selection})
+        return parents
+
+    def _run_generation(self, generation: int) -> None:
+        ctx = self.ctx
+        parents = self.plan(generation)
+        _log.info("generation started", generation=generation, parents=parents)
+        with ctx.progress.task(f"generation {generation}/{ctx.config.loop.generations}", total=len(parents)) as bar:
+            futures: list[Future] = [
+                ctx.executor.submit(self.pipeline.run_child, generation, slot, parent)
+                for slot, parent in enumerate(parents)
+            ]
+            errors = []
+            for future in futures:
+                try:
+                    future.result()
+                except Exception as exc:  # one child's crash must not lose its siblings' work
+                    errors.append(exc)
+                bar.advance()
+        if errors:
+            raise errors[0]
+        ids = [agent_id(generation, slot) for slot in range(len(parents))]
+        agents = [ctx.store.agent(child) for child in ids]
+        ctx.store.add_event("generation_finished", {
+            "generation": generation,
+            "children": ids,
+            "scores": {a.id: a.score for a in agents},
+            "spent_dollars": ctx.llm.budget.spent.dollars,
+            "spent_tokens": ctx.llm.budget.spent.tokens,
+        })
+        _log.info("generation finished", generation=generation,
+                  scores={a.id: a.score for a in agents}, spent=round(ctx.llm.budget.spent.dollars, 4))

@@ -1,0 +1,196 @@
+"""Starting, resuming and replaying runs: everything around the loop that touches the outside.
+
+One function drives all three (`_drive`): take the run lock, reap containers a crash left behind,
+reset interrupted jobs, bring up the model layer and the gateway, and hand over to `Runner`.
+What differs is only where the config comes from and whether model answers are live or replayed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from dgm import config as configmod
+from dgm import log
+from dgm.archive.lock import RunLock
+from dgm.archive.store import RunStore
+from dgm.config import Config
+from dgm.errors import DgmError
+from dgm.loop.runner import STOP_FILE, Outcome
+
+_log = log.get(__name__)
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SEED_AGENT = REPO_ROOT / "agents" / "seed_agent"
+# Keys a resume may change: they bound how long or how wide the run goes, never what it computes.
+RESUMABLE_KEYS = ("loop.generations", "loop.max_wall_hours", "loop.workers", "budget", "evaluation.workers",
+                  "executor")
+
+
+class RunFinished(DgmError):
+    exit_code = 1
+
+
+def default_run_dir(config: Config, config_path: str | None) -> Path:
+    name = config.run.name or f"{Path(config_path).stem if config_path else 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return REPO_ROOT / "archive" / name
+
+
+def resolved(config: Config) -> dict[str, Any]:
+    """The config as stored in the run: every default filled in, plus what makes it reproducible."""
+    from dgm.sandbox import image
+
+    data = config.to_dict()
+    if data["sandbox"]["image"] is None:
+        data["sandbox"]["image"] = image.current_tag()
+    return data
+
+
+def start(config: Config, run_dir: Path, *, seed_agent: Path = SEED_AGENT) -> Outcome:
+    from dgm.llm.pricing import check_prices
+
+    _require_model(config)
+    check_prices(config)
+    store = RunStore.create(run_dir, resolved(config), seed_agent)
+    _write_provenance(run_dir)
+    log.configure(run_dir)
+    return _drive(store, configmod.validate(store.config(), str(run_dir / "config.yaml")), resumed=False)
+
+
+def resume(run_dir: Path, overrides: list[str]) -> Outcome:
+    store = RunStore.open(run_dir)
+    stored = store.config()
+    config = configmod.validate(configmod.apply_overrides(stored, list(overrides)), str(run_dir / "config.yaml"))
+    _refuse_result_changes(stored, config.to_dict())
+    finished = store.events(kind="run_finished")
+    done = {e.payload["generation"] for e in store.events(kind="generation_finished")}
+    if finished and len(done) >= config.loop.generations and not overrides:
+        store.close()
+        raise RunFinished(f"{run_dir} already finished ({finished[-1].payload['reason']}, {len(done)} generations); "
+                          "extend it with --set loop.generations=N")
+    (run_dir / STOP_FILE).unlink(missing_ok=True)
+    if overrides:
+        _rewrite_config(store, config)
+    log.configure(run_dir)
+    return _drive(store, config, resumed=True)
+
+
+def replay(source_dir: Path, out_dir: Path) -> tuple[Outcome, list[Any]]:
+    """Re-run a recorded run into `out_dir`, answering every model call from the recording."""
+    source = RunStore.open(source_dir, readonly=True)
+    config = configmod.validate(source.config(), str(source_dir / "config.yaml"))
+    attempts = {job.key: job.attempts for job in source.jobs(state="done")}
+    seed_dir_holder = out_dir.parent / f".{out_dir.name}.seed"
+    source.checkout("g0c0", seed_dir_holder)
+    source.close()
+    try:
+        store = RunStore.create(out_dir, config.to_dict(), seed_dir_holder)
+    finally:
+        import shutil
+
+        shutil.rmtree(seed_dir_holder, ignore_errors=True)
+    log.configure(out_dir)
+    return _drive(store, config, resumed=False, replay_from=source_dir, replay_attempts=attempts)
+
+
+def request_stop(run_dir: Path) -> None:
+    RunStore.open(run_dir, readonly=True).close()  # one clear line if it is not a run
+    (run_dir / STOP_FILE).write_text(f"stop requested at {time.time()}\n", encoding="utf-8")
+
+
+def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path | None = None,
+           replay_attempts: dict[str, int] | None = None) -> Any:
+    from dgm.benchmarks import load_suite, select
+    from dgm.executor import LocalExecutor
+    from dgm.llm.gateway import Gateway
+    from dgm.llm.service import LLMService
+    from dgm.loop.context import RunContext
+    from dgm.loop.progress import Progress
+    from dgm.loop.runner import Runner
+    from dgm.sandbox.prune import prune
+
+    run_dir = store.run_dir
+    benchmark = config.evaluation.benchmark
+    tasks = load_suite(benchmark)
+    if benchmark.task_ids:
+        tasks = select(tasks, benchmark.task_ids)
+    mode = "replay" if replay_from is not None else "live"
+    cassette_db = (replay_from or run_dir) / "run.db"
+    try:
+        with RunLock(run_dir):
+            prune(run=run_dir.name)
+            if resumed:
+                reset = store.reset_interrupted_jobs()
+                store.add_event("resumed", {"reset_jobs": reset})
+            with LLMService(config, cassette_db, mode) as llm, Gateway(llm) as gateway, \
+                    LocalExecutor(config.loop.workers) as executor, \
+                    Progress(lambda: _spend(llm)) as progress:
+                ctx = RunContext(config=config, store=store, llm=llm, gateway=gateway, executor=executor,
+                                 tasks=tasks, progress=progress, resumed=resumed, replay_attempts=replay_attempts)
+                outcome = Runner(ctx).run()
+                if replay_from is not None:
+                    return outcome, list(llm.divergences)
+                return outcome
+    finally:
+        prune(run=run_dir.name)
+        store.close()
+
+
+def _spend(llm: Any) -> str:
+    spent = llm.budget.spent
+    return f"${spent.dollars:.4f} {spent.tokens} tok"
+
+
+def _require_model(config: Config) -> None:
+    if config.llm.model is None and not all(r.model for r in config.llm.roles.values()):
+        raise DgmError("no model configured: pass --model MODEL (e.g. openai/gpt-4o) or set llm.model in the config; "
+                       "`dgm demo` runs without one using the scripted demo model")
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _refuse_result_changes(stored: dict[str, Any], new: dict[str, Any]) -> None:
+    before, after = _flatten(configmod.validate(stored, "stored config").to_dict()), _flatten(new)
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key) and not key.startswith(RESUMABLE_KEYS):
+            raise DgmError(f"resume cannot change {key} ({before.get(key)!r} -> {after.get(key)!r}): it would alter "
+                           f"results; only {', '.join(RESUMABLE_KEYS)} may change")
+
+
+def _rewrite_config(store: RunStore, config: Config) -> None:
+    import yaml
+
+    path = store.run_dir / "config.yaml"
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _write_provenance(run_dir: Path) -> None:
+    """Package versions and the framework's git commit, next to the config, for reproduction."""
+    import json
+    import platform
+    import subprocess
+    from importlib import metadata
+
+    versions = {}
+    for package in ("dgm", "litellm", "docker", "gitpython", "pydantic", "pyyaml", "structlog"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except OSError:
+        commit = None
+    info = {"python": platform.python_version(), "packages": versions, "framework_commit": commit}
+    (run_dir / "provenance.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
