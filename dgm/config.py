@@ -127,6 +127,7 @@ class BenchmarkConfig(Section):
     path: str | None = Field(default=None, description="mini: a folder of task folders instead of the built-in one; swebench: the JSONL file; polyglot: the root folder")
     image: str | None = Field(default=None, description="swebench: image name template over {instance_id} and {docker_id}")
     test_command: str | None = Field(default=None, description="swebench: test command template over {test_files}")
+    task_ids: list[str] | None = Field(default=None, description="only these tasks of the suite (in this order)")
     languages: dict[str, LanguageConfig] = Field(default_factory=lambda: {"python": LanguageConfig()}, description="polyglot: the languages to load")
 
     @model_validator(mode="after")
