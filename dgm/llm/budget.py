@@ -75,6 +75,19 @@ class Budget:
             return self._run
 
     @property
+    def spent_dollars(self) -> float:
+        return self.spent.dollars
+
+    @property
+    def spent_tokens(self) -> int:
+        return self.spent.tokens
+
+    def exhausted(self) -> bool:
+        """A run cap is reached: every further call would be refused, so the loop can stop."""
+        with self._lock:
+            return self._run_problem() is not None
+
+    @property
     def in_flight(self) -> int:
         with self._lock:
             return self._in_flight

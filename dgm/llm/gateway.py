@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+import socket
 import socketserver
 import tempfile
 import threading
@@ -38,6 +39,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 SANDBOX_DIR = "/run/dgm-llm"
 SOCKET_NAME = "gateway.sock"
 ENDPOINT = "/v1/chat/completions"
+_LINGER_SECONDS = 3.0
 _FORWARDED = ("messages", "tools", "tool_choice", "max_tokens", "temperature")
 
 
@@ -66,7 +68,8 @@ class Gateway:
         self._server = _Server(str(path), _Handler)
         self._server.gateway = self
         path.chmod(0o777)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="dgm-llm-gateway", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name="dgm-llm-gateway",
+                                        daemon=True)
         self._thread.start()
         _log.info("llm gateway listening", socket=str(path))
         return self
@@ -160,6 +163,23 @@ class _Handler(BaseHTTPRequestHandler):
             if reject.close:
                 self.close_connection = True
             self._send(reject.status, {"error": {"type": reject.kind, "message": str(reject)}})
+            if reject.close:
+                self._linger()
+
+    def _linger(self) -> None:
+        """Drop what the client still sends, for a bounded time, before closing.
+
+        Closing a socket with unread input resets the connection, and the client would see the
+        reset instead of our 413/401 answer; so we stop writing, then read and discard.
+        """
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.5)
+            deadline = time.monotonic() + _LINGER_SECONDS
+            while time.monotonic() < deadline and self.connection.recv(1 << 16):
+                pass
+        except OSError:
+            pass
 
     def _admit(self, post: bool) -> tuple[JobGrant, dict[str, Any]]:
         """Check path, size and token before reading the body; then parse and validate it."""
