@@ -148,8 +148,8 @@ class StageConfig(Section):
 class SolveConfig(Section):
     """Limits handed to the agent on every task (its --max-* flags); the task's timeout still applies."""
 
-    max_steps: int | None = Field(default=None, ge=1)
-    max_seconds: float | None = Field(default=None, gt=0)
+    max_steps: int = Field(default=50, ge=1)
+    max_seconds: float | None = Field(default=None, gt=0, description="default: the task's solve timeout")
     max_tokens: int | None = Field(default=None, ge=1)
 
 
