@@ -59,27 +59,35 @@ def agent_rows(run_dir: Path, *, sort: str = "generation", status: str | None = 
 
 
 def print_agents(run_dir: Path, *, sort: str = "generation", status: str | None = None) -> None:
+    from rich import box
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
 
     rows = agent_rows(run_dir, sort=sort, status=status)
-    table = Table(title=f"{run_dir} ({len(rows)} agents)")
+    table = Table(title=f"{run_dir} ({len(rows)} agents)", box=box.SIMPLE_HEAD, pad_edge=False)
     for column, justify in (("id", "left"), ("parent", "left"), ("gen", "right"), ("status", "left"),
-                            ("stages", "left"), ("score", "right"), ("children", "right"), ("cost", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+                            ("admitted", "left"), ("stages", "left"), ("score", "right"), ("children", "right"),
+                            ("cost", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in rows:
-        status_text = row["status"] + ("" if row["admitted"] or row["status"] != "evaluated" else " (not admitted)")
         table.add_row(
             row["id"],
             row["parent"] or "-",
             str(row["generation"]),
-            status_text,
+            row["status"],
+            "yes" if row["admitted"] else "no",
             " ".join(f"{s['resolved']}/{s['total']}" for s in row["stages"]) or "-",
             "-" if row["score"] is None else f"{row['score']:.3f}",
             str(row["children"]),
             f"${row['cost']:.2f}",
         )
-    Console().print(table)
+    console = Console()
+    # Never squeeze ids and scores into ellipses: widen past the terminal when needed.
+    natural = Measurement.get(console, console.options.update(width=100_000), table).maximum
+    if natural > console.width:
+        console = Console(width=natural)
+    console.print(table)
 
 
 def _ls(args: argparse.Namespace) -> int:
