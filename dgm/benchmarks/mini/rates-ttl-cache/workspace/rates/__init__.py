@@ -1,0 +1,1 @@
+"""Currency conversion for the checkout service."""
