@@ -55,6 +55,12 @@ def _status_field(box: DockerSandbox, name: str) -> str:
     return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(name + ":")), "?")
 
 
+def pids_running(box: DockerSandbox, argv: str) -> list[str]:
+    """Pids of the sandbox's processes whose command line is exactly `argv` (space-joined)."""
+    script = 'for d in /proc/[0-9]*; do mapfile -d "" a < "$d/cmdline" 2>/dev/null && [ "${a[*]}" = "$0" ] && echo "${d#/proc/}"; done; true'
+    return box.exec(["bash", "-c", script, argv], timeout=10).output.split()
+
+
 def non_root(subject: Subject) -> Outcome:
     box = subject.shared()
     ids = box.exec("echo $(id -u):$(id -g)", timeout=10).output.strip()
@@ -90,8 +96,7 @@ def exec_status_and_output(subject: Subject) -> Outcome:
 def timeout_kills_tree(subject: Subject) -> Outcome:
     box = subject.shared()
     r = box.exec("(trap '' TERM; exec sleep 301) & (trap '' TERM; while :; do sleep 1; done) & wait", timeout=1)
-    # the bracket keeps the pattern from matching grep's own command line
-    left = box.exec("grep -l 'sleep.30[1]' /proc/[0-9]*/cmdline 2>/dev/null || true", timeout=10).output.split()
+    left = pids_running(box, "sleep 301")
     ok = r.timed_out and not r.oom_killed and not left
     return Outcome(ok, f"timed_out={r.timed_out} after {r.duration:.1f}s, survivors: {len(left)}")
 

@@ -6,11 +6,13 @@ limits, labels for reaping, and PID 1 `sleep <ttl>` under docker-init so a leake
 by itself.
 
 `exec` runs the command under a small bash wrapper inside the container (see `_EXEC_WRAPPER`):
-GNU `timeout` puts the command in its own process group and kills the whole group (SIGKILL two
-seconds after SIGTERM), so children that ignore SIGTERM die too. When the command ends, stragglers
-left in its group are killed, and so is any process that left the group (setsid) but still writes
-into the exec's output pipe: otherwise the exec could not end until it did. Background processes
-that redirected their output elsewhere and left the group survive (that is how to start a daemon). Output is capped inside the
+GNU `timeout` puts the command in its own process group and signals the whole group (SIGKILL two
+seconds after SIGTERM if the command lingers); after a timeout the wrapper SIGKILLs the group as
+well, so children that ignore SIGTERM die even when their parent did not. When the command ends,
+any process still holding the exec's output pipe 0.1 s later is killed, in the group or not
+(setsid): the exec could not end before it did (the grace lets `cmd >log 2>&1 &` apply its
+redirection first). Background processes whose output goes elsewhere survive
+(`server >log 2>&1 &` starts a daemon). Output is capped inside the
 container with `tail -c` (a runaway `yes` never crosses the daemon socket). The wrapper reports
 the exit code, whether `timeout` fired, and the cgroup's `oom_kill` counter before and after on
 stderr, which is how a kill by the OOM killer (exit 137, counter went up) is told apart from a
@@ -59,12 +61,13 @@ oom; before=$o
   fi
   p=$!
   wait "$p"; rc=$?
-  kill -KILL -- "-$p" 2>/dev/null
-  for f in /proc/[0-9]*/fd/[12]; do
+  [ "$rc" = 124 ] && kill -KILL -- "-$p" 2>/dev/null
+  holders() { h=; for f in /proc/[0-9]*/fd/[12]; do
     [ "$f" -ef "/proc/$BASHPID/fd/1" ] || continue
-    q=${f#/proc/}; q=${q%%/*}
-    [ "$q" = "$BASHPID" ] || kill -KILL "$q" 2>/dev/null
-  done
+    q=${f#/proc/}; q=${q%%/*}; [ "$q" = "$BASHPID" ] || h="$h $q"
+  done; }
+  holders
+  if [ -n "$h" ]; then sleep 0.1; holders; [ -n "$h" ] && kill -KILL $h 2>/dev/null; fi
   echo "dgm-rc $rc" >&2
 } | tail -c "$cap"
 oom; echo "dgm-oom $before $o" >&2
@@ -168,7 +171,8 @@ def _docker_socket_paths() -> list[Path]:
     host = os.environ.get("DOCKER_HOST", "")
     if host.startswith("unix://"):
         paths.append(Path(host[len("unix://"):]))
-    return [p.resolve() for p in paths]
+    # both spellings: refusing /var for /var/run/docker.sock is conservative but never wrong
+    return sorted({q for p in paths for q in (p.absolute(), p.resolve())})
 
 
 def check_mount(host_dir: Path, container_dir: str) -> tuple[Path, str]:
