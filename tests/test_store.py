@@ -33,7 +33,17 @@ def make_seed(path: Path) -> Path:
     (path / "logo.bin").write_bytes(BINARY)
     (path / "__pycache__").mkdir()
     (path / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\x00cache")
+    (path / "tools" / "__pycache__").mkdir()
+    (path / "tools" / "__pycache__" / "bash.cpython-311.pyc").write_bytes(b"\x00cache")
+    (path / ".pytest_cache").mkdir()
+    (path / ".pytest_cache" / "README.md").write_text("cache")
+    # An agent's own ignore rules must not hide its files from the archive.
+    (path / ".gitignore").write_text("*.bin\ntools/\n")
     return path
+
+
+def is_cache(name: str) -> bool:
+    return "__pycache__" in name or ".pytest_cache" in name
 
 
 @pytest.fixture
@@ -82,7 +92,9 @@ def test_create_writes_config_seed_commit_and_row(store: RunStore, tmp_path: Pat
     assert store.git.refs() == {"g0c0": seed.commit}
     store.checkout("g0c0", tmp_path / "out")
     # The agent's own caches are not part of it.
-    assert tree(tmp_path / "out") == {k: v for k, v in tree(tmp_path / "seed").items() if "__pycache__" not in k}
+    expected = {k: v for k, v in tree(tmp_path / "seed").items() if not is_cache(k)}
+    assert tree(tmp_path / "out") == expected
+    assert {"logo.bin", "tools/bash.py", ".gitignore"} <= set(expected)
     assert sqlite3.connect(run / "run.db").execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert not list(tmp_path.glob(".run.creating-*"))
 

@@ -18,8 +18,9 @@ from pathlib import Path
 import git
 
 REF_PREFIX = "refs/agents/"
-# Caches an agent's own test runs leave behind are not part of the agent.
-_EXCLUDES = "__pycache__/\n*.pyc\n.pytest_cache/\n"
+# Caches an agent's own test runs leave behind are not part of the agent. Applied explicitly
+# (not through .gitignore rules, which an evolved agent could write to hide its own files).
+_CACHE_PATHSPECS = (":(glob)**/__pycache__/**", ":(glob)**/*.pyc", ":(glob)**/.pytest_cache/**")
 _FIXED_DATE = "2000-01-01T00:00:00+0000"
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "dgm",
@@ -44,10 +45,7 @@ class GitStore:
 
     @classmethod
     def init(cls, path: Path) -> "GitStore":
-        repo = git.Repo.init(path, bare=True, mkdir=True)
-        (path / "info").mkdir(exist_ok=True)
-        (path / "info" / "exclude").write_text(_EXCLUDES, encoding="utf-8")
-        repo.close()
+        git.Repo.init(path, bare=True, mkdir=True).close()
         return cls(path)
 
     def close(self) -> None:
@@ -56,13 +54,16 @@ class GitStore:
     # -- writing ---------------------------------------------------------------------------
 
     def commit_tree(self, source: Path, parent: str | None, message: str) -> str:
-        """Commit the files under `source` (binary safe; deletions relative to the parent are
-        implicit since the tree is taken whole). Returns the commit sha; sets no ref."""
+        """Commit every file under `source` but caches (binary safe; the agent's own .gitignore
+        files do not hide anything; deletions relative to the parent are implicit since the
+        tree is taken whole). Returns the commit sha; sets no ref."""
         if not source.is_dir():
             raise FileNotFoundError(f"agent source directory not found: {source}")
         with tempfile.TemporaryDirectory(prefix="dgm-index-") as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self._git("--work-tree", str(source.resolve()), "add", "--all", env=env)
+            work = ("--work-tree", str(source.resolve()))
+            self._git(*work, "add", "--all", "--force", env=env)
+            self._git(*work, "rm", "-r", "--cached", "--quiet", "--ignore-unmatch", "--", *_CACHE_PATHSPECS, env=env)
             tree = self._git("write-tree", env=env)
         return self._commit(tree, parent, message)
 
@@ -91,6 +92,14 @@ class GitStore:
         self._git("update-ref", "-d", REF_PREFIX + name)
 
     # -- reading ---------------------------------------------------------------------------
+
+    def ref(self, name: str) -> str | None:
+        """The commit `refs/agents/<name>` points at, or None."""
+        status, out, _ = self._repo.git.execute(
+            ["git", "rev-parse", "--verify", "--quiet", REF_PREFIX + name + "^{commit}"],
+            env=_IDENTITY, with_extended_output=True, with_exceptions=False,
+        )
+        return out.strip() if status == 0 else None
 
     def refs(self) -> dict[str, str]:
         """Agent name -> commit for every `refs/agents/*` ref."""

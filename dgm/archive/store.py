@@ -232,7 +232,7 @@ class RunStore:
                   flags: Mapping[str, Any] | None = None) -> Agent:
         """Record a child (status pending, not admitted). `commit` must be its ref's commit."""
         generation, slot = parse_agent_id(agent_id)
-        if self.git.refs().get(agent_id) != commit:
+        if self.git.ref(agent_id) != commit:
             raise DgmError(f"agent {agent_id}: commit {commit} is not refs/agents/{agent_id}; call commit_agent first")
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM agents WHERE id = ?", (parent_id,)).fetchone() is None:
