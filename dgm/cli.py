@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "resume": "resume",
     "stop": "stop",
     "replay": "replay",
+    "eval": "eval",
     "doctor": "doctor",
     "sandbox": "sandbox",
     "archive": "archive",

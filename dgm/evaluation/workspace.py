@@ -11,11 +11,12 @@ import shlex
 import tempfile
 from pathlib import Path
 
+from dgm.agent_runner import WORKSPACE
 from dgm.benchmarks.task import Task, write_files
 from dgm.errors import DgmError
 from dgm.sandbox import Sandbox
 
-WORKDIR = "/work/ws"
+WORKDIR = WORKSPACE   # graded where it was solved, so paths in logs and tracebacks agree
 SETUP_TIMEOUT = 600.0
 # Commits made inside sandboxes need an identity; HOME points git at a writable, empty config.
 GIT_ENV = {"GIT_AUTHOR_NAME": "dgm", "GIT_AUTHOR_EMAIL": "dgm@localhost", "GIT_COMMITTER_NAME": "dgm",

@@ -1,0 +1,176 @@
+"""`dgm eval`: benchmark one agent (a directory, or an agent of a run) and print its score."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+HELP = "evaluate one agent on a benchmark (solve and grade each task in sandboxes)"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", required=True, metavar="DIR|RUN_DIR:AGENT_ID",
+                        help="an agent directory (e.g. agents/seed_agent) or an agent of a run (archive/r1:g3c1)")
+    parser.add_argument("--benchmark", choices=("mini", "humaneval", "swebench", "polyglot"),
+                        help="the suite (default: evaluation.benchmark.name of the config, i.e. mini)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--tasks", type=int, metavar="N", help="only the first N tasks of the seed's fixed order")
+    which.add_argument("--task-ids", metavar="A,B", help="only these tasks (comma-separated ids)")
+    parser.add_argument("--workers", type=int, metavar="N", help="tasks at once (evaluation.workers)")
+    parser.add_argument("--model", help="model for every role (litellm model string, or 'scripted'; also $DGM_MODEL)")
+    parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set evaluation.infra_retries=0 (repeatable)")
+    parser.add_argument("--out", type=Path, help="where logs and report.json go (default: archive/evals/<agent>-<benchmark>-<time>)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+@contextmanager
+def agent_source(spec: str) -> Iterator[tuple[Path, str]]:
+    """(directory, name) of the agent to evaluate; a run's agent is checked out to a temp dir."""
+    from dgm.errors import DgmError
+
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        yield path, path.resolve().name
+        return
+    run_dir, sep, agent_id = spec.rpartition(":")
+    if not sep or not Path(run_dir).is_dir():
+        raise DgmError(f"--agent {spec}: not a directory (expected an agent directory or RUN_DIR:AGENT_ID)")
+    import shutil
+    import tempfile
+
+    from dgm.archive.store import RunStore
+
+    holder = Path(tempfile.mkdtemp(prefix="dgm-eval-agent-"))
+    try:
+        with RunStore.open(Path(run_dir), readonly=True) as store:
+            store.checkout(agent_id, holder / "agent")
+        yield holder / "agent", agent_id
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    overrides = []
+    if args.benchmark:
+        overrides.append(f"evaluation.benchmark.name={args.benchmark}")
+    if args.workers is not None:
+        overrides.append(f"evaluation.workers={args.workers}")
+    model = args.model or os.environ.get("DGM_MODEL")
+    if model:
+        overrides.append(f"llm.model={model}")
+    return overrides + list(args.overrides)
+
+
+def _stages(config: Any, args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
+    """(tasks, stages): the configured stages, or one stage of the tasks the flags name."""
+    from dgm.benchmarks import load_suite, select
+    from dgm.config import StageConfig
+    from dgm.errors import DgmError
+    from dgm.evaluation import staged
+
+    benchmark = config.evaluation.benchmark
+    tasks = load_suite(benchmark)
+    if benchmark.task_ids:
+        tasks = select(tasks, benchmark.task_ids)
+    if args.task_ids:
+        tasks = select(tasks, [t.strip() for t in args.task_ids.split(",") if t.strip()])
+        return tasks, [StageConfig(size=len(tasks))]
+    if args.tasks is not None:
+        if args.tasks < 1:
+            raise DgmError(f"--tasks {args.tasks}: expected a positive number of tasks")
+        return staged.ordered(tasks, config.run.seed)[:args.tasks], [StageConfig(size=args.tasks)]
+    return tasks, list(config.evaluation.stages)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dgm import config as configmod
+    from dgm import log
+    from dgm.evaluation.runner import EvalContext, evaluate_staged
+    from dgm.llm.gateway import Gateway
+    from dgm.llm.service import LLMService
+    from dgm.sandbox.prune import prune
+
+    config = configmod.load(args.config, _overrides(args))
+    tasks, stages = _stages(config, args)
+    with agent_source(args.agent) as (agent_dir, agent_name):
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out_dir = (args.out or REPO_ROOT / "archive" / "evals" /
+                   f"{agent_name}-{config.evaluation.benchmark.name}-{stamp}").resolve()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log.configure(out_dir, level="warning" if args.json else "info", stream=sys.stderr)
+        run_label = f"eval-{stamp}-{secrets.token_hex(3)}"
+        console = None if args.json else _console()
+        on_result = None if console is None else (lambda r: console.print(f"  {_styled(r.status)}  {r.task_id}"))
+        try:
+            with LLMService(config, out_dir / "llm.db") as llm, Gateway(llm) as gateway:
+                if console is not None:
+                    console.print(f"evaluating {agent_name} on {config.evaluation.benchmark.name} "
+                                  f"({len(tasks)} task(s), model: {_model(llm)}, logs: {out_dir})")
+                ctx = EvalContext(config=config, gateway=gateway, run=run_label, agent=agent_name, out_dir=out_dir,
+                                  on_result=on_result)
+                report = evaluate_staged(agent_dir, tasks, stages, config.run.seed, ctx)
+        finally:
+            prune(run=run_label)
+    data = {**report.to_json(), "out_dir": str(out_dir)}
+    import json
+
+    (out_dir / "report.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    if args.json:
+        print(json.dumps(data))
+    else:
+        _print_report(report, out_dir, console)
+    return 0
+
+
+def _model(llm: Any) -> str:
+    from dgm.errors import DgmError
+
+    try:
+        return llm.model_label("solve")
+    except DgmError:
+        return "none configured (model calls fail in the trajectory)"
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console()
+
+
+_STYLES = {"resolved": "green", "unresolved": "red", "agent_error": "yellow", "infra_error": "magenta"}
+
+
+def _styled(status: str) -> str:
+    return f"[{_STYLES.get(status, 'white')}]{status:<11}[/]"
+
+
+def _print_report(report: Any, out_dir: Path, console: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{report.agent} on {report.benchmark}")
+    for column in ("task", "status", "reason", "tokens", "cost $", "seconds"):
+        table.add_column(column, justify="right" if column in ("tokens", "cost $", "seconds") else "left")
+    for r in report.results:
+        table.add_row(escape(r.task_id), _styled(r.status), escape(r.reason[:80]), str(r.tokens), f"{r.cost:.4f}",
+                      f"{r.duration:.1f}")
+    console.print(table)
+    for stage in report.stages:
+        if stage.admitted:
+            console.print(f"stage {stage.index + 1} ({stage.rule}): {stage.resolved}/{stage.scored} resolved"
+                          + (f", {stage.infra_errors} infra error(s) not scored" if stage.infra_errors else ""))
+        else:
+            console.print(f"stage {stage.index + 1} ({stage.rule}): not admitted")
+    score = "n/a" if report.score is None else f"{report.score:.1%}"
+    console.print(f"[bold]score {score}[/]: {report.resolved}/{report.scored} resolved"
+                  f" ({len(report.results) - report.scored} infra error(s) not scored); "
+                  f"report: {out_dir / 'report.json'}")
