@@ -1,25 +1,18 @@
 """Plain records the run store hands out: what a row of each table means.
 
-Frozen dataclasses (not ORM objects) so reads of 100,000 rows stay cheap and callers cannot
-mutate store state by accident; every change goes through `RunStore` methods.
+Immutable records (frozen dataclasses, a NamedTuple for the hot agent row), not ORM objects:
+reads of 100,000 rows stay cheap and callers cannot mutate store state by accident; every change
+goes through `RunStore` methods.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
-
-AgentStatus = Literal["pending", "invalid", "evaluated"]
-AgentOrigin = Literal["seed", "self_improve"]
-TaskStatus = Literal["resolved", "unresolved", "agent_error", "infra_error"]
-JobState = Literal["pending", "running", "done", "failed"]
+from typing import Any, NamedTuple
 
 AGENT_STATUSES: tuple[str, ...] = ("pending", "invalid", "evaluated")
+# An infra_error is the sandbox's fault: retried, never scored.
 TASK_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "agent_error", "infra_error")
-JOB_STATES: tuple[str, ...] = ("pending", "running", "done", "failed")
-# Outcomes that say something about the agent; an infra_error is the sandbox's fault and is
-# retried, never scored.
-SCORED_TASK_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "agent_error")
 
 
 @dataclass(frozen=True, slots=True)
