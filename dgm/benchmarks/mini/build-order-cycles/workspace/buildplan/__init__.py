@@ -1,0 +1,1 @@
+"""Plan the order in which monorepo targets are built."""
