@@ -101,7 +101,10 @@ def _check_llm_calls(store: RunStore) -> list[Problem]:
         return []  # no calls recorded yet (the cassette creates the table on first use)
     if _LLM_JOB_COLUMN not in columns:
         return [Problem("llm_calls_schema", "llm_calls", f"no {_LLM_JOB_COLUMN} column (the cassette's schema changed?)")]
+    # The loop names calls "<job key>#<attempt>" (dgm/loop/context.py); either form must name a job.
     rows = store.select(
-        "SELECT job_key, COUNT(*) FROM llm_calls WHERE job_key NOT IN (SELECT key FROM jobs) GROUP BY job_key ORDER BY job_key"
+        "SELECT job_key, COUNT(*) FROM llm_calls WHERE job_key NOT IN (SELECT key FROM jobs) "
+        "AND (instr(job_key, '#') = 0 OR substr(job_key, 1, instr(job_key, '#') - 1) NOT IN (SELECT key FROM jobs)) "
+        "GROUP BY job_key ORDER BY job_key"
     )
     return [Problem("unknown_job", str(key), f"{count} llm_calls rows name a job the run does not know") for key, count in rows]
