@@ -69,6 +69,31 @@ def test_daemon_with_redirected_output_survives_its_exec(box):
     assert conformance.pids_running(box, "sleep 303") == []
 
 
+def test_host_backstop_when_the_exec_outlives_its_timeout(box, monkeypatch):
+    from dgm.sandbox import docker_backend
+
+    monkeypatch.setattr(docker_backend, "BACKSTOP_SLACK_SECONDS", 0)
+    # fd 3 keeps the output pipe open past the in-container sweep, which only looks at fds 1 and 2
+    r = box.exec("setsid sleep 306 3>&1 >/dev/null 2>&1 & echo started", timeout=1)
+    assert r.timed_out and r.exit_code == 124
+    assert conformance.pids_running(box, "sleep 306") == []
+    assert box.exec("echo still usable", timeout=10).output == "still usable\n"
+
+
+def test_kill_during_exec_raises_unavailable(box):
+    import threading
+
+    from dgm.sandbox.docker_backend import api
+
+    killer = threading.Timer(0.5, api().kill, args=(box.id,))
+    killer.start()
+    try:
+        with pytest.raises(SandboxUnavailable):
+            box.exec("sleep 30", timeout=60)
+    finally:
+        killer.join()
+
+
 def test_write_file_read_back_and_errors(box):
     box.write("/work/ws/nested/data.bin", b"\x00\xff" * 1000)
     assert box.read("/work/ws/nested/data.bin") == b"\x00\xff" * 1000

@@ -171,13 +171,18 @@ def memory_limit_is_oom(subject: Subject) -> Outcome:
 def dead_container_unavailable(subject: Subject) -> Outcome:
     from dgm.sandbox.docker_backend import api
 
+    calls = {"exec": lambda box: box.exec("true", timeout=10), "read": lambda box: box.read("/etc/hostname"),
+             "write": lambda box: box.write("/work/x", b"x")}
     with subject.new("killed") as box:
         api().kill(box.id)
-        try:
-            box.exec("true", timeout=10)
-        except SandboxUnavailable as exc:
-            return Outcome(True, f"exec after an outside kill: {type(exc).__name__}")
-        return Outcome(False, "exec after an outside kill did not raise SandboxUnavailable")
+        raised = []
+        for name, call in calls.items():
+            try:
+                call(box)
+            except SandboxUnavailable:
+                raised.append(name)
+    ok = raised == list(calls)
+    return Outcome(ok, f"after an outside kill, SandboxUnavailable from: {', '.join(raised) or 'nothing'}")
 
 
 def no_leak_on_exception(subject: Subject) -> Outcome:

@@ -215,6 +215,7 @@ class DockerSandbox:
         self._mount = check_mount(*mount) if mount is not None else None
         self._env = dict(env or {})
         self._closed = False
+        self._oom_seen = 0  # last oom_kill counter reported from inside; a fresh cgroup starts at 0
         self._log = log.get(__name__).bind(run=run, job=job, role=role)
         self.id = self._start()
         with _live_lock:
@@ -344,18 +345,46 @@ class DockerSandbox:
             self._log.warning("exec outlived its timeout; sweeping the sandbox", timeout=timeout)
             self._sweep()
             return self._result(124, late.stdout, True, False, started)
-        rc_match = _RC.findall(err)
-        oom_match = _OOM.findall(err)
+        rc_match, oom_match = _RC.findall(err), _OOM.findall(err)
         timed_out = b"timeout: sending signal" in err
-        if rc_match:
+        if rc_match and oom_match:
             code = int(rc_match[-1])
-        else:  # the wrapper itself was killed (OOM killer, or the container died)
-            if not self._running():
-                raise self._dead("it stopped during exec")
-            code = self._exit_code(exec_id) or 137
-        oom = bool(oom_match) and int(oom_match[-1][1]) > int(oom_match[-1][0])
-        oom_killed = code == 137 and not timed_out and (oom or not rc_match)
-        return self._result(code, out, timed_out, oom_killed, started)
+            before, after = (int(n) for n in oom_match[-1])
+            oom = after > before
+            self._oom_seen = after
+        else:
+            code, oom = self._unreported(exec_id)
+        return self._result(code, out, timed_out, code == 137 and oom and not timed_out, started)
+
+    def _unreported(self, exec_id: str) -> tuple[int, bool]:
+        """Exit code and OOM verdict of an exec whose wrapper did not report.
+
+        Either the wrapper was killed (by the OOM killer, or with the whole container) or the exec
+        never started (e.g. its cwd is missing). A probe exec tells a live sandbox from a dying one;
+        the OOM verdict compares the counter with the last value this sandbox saw.
+        """
+        code = self._exit_code(exec_id)
+        kills = self._oom_kills()
+        if kills is None:
+            deadline = time.monotonic() + 5  # the daemon may not have noticed the death yet
+            while time.monotonic() < deadline:
+                if not self._running():
+                    raise self._dead("it stopped during exec")
+                time.sleep(0.1)
+            return (137 if code is None else code), False
+        oom, self._oom_seen = kills > self._oom_seen, kills
+        return (137 if code is None else code), oom
+
+    def _oom_kills(self) -> int | None:
+        """The memory cgroup's oom_kill counter, or None when the sandbox does not answer."""
+        script = ('f=/sys/fs/cgroup/memory.events; [ -r "$f" ] || f=/sys/fs/cgroup/memory/memory.oom_control; '
+                  'while read -r k v; do [ "$k" = oom_kill ] && echo "$v"; done < "$f"')
+        try:
+            _, out, _ = self._stream(["bash", "-c", script], user=AGENT, deadline=time.monotonic() + 30)
+        except (SandboxUnavailable, hijack.StreamTimeout):
+            return None
+        text = out.decode(errors="replace").strip()
+        return int(text) if text.isdigit() else None
 
     def _result(self, code: int, out: bytes, timed_out: bool, oom_killed: bool, started: float) -> ExecResult:
         limit = self.config.output_limit_bytes
