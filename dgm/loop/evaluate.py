@@ -8,7 +8,6 @@ each stage so the archive shows progress while a long evaluation runs.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,11 @@ from typing import Any
 from dgm import log
 from dgm.archive.records import Evaluation, StageScore
 from dgm.evaluation import staged
-from dgm.evaluation.pipeline import TaskResult, diagnosis_view, evaluate_task
+from dgm.evaluation.pipeline import RESULT_FILE, TaskResult, diagnosis_view, evaluate_task
 from dgm.loop.context import RunContext
 from dgm.loop.diagnosis import TaskOutcome
 
 _log = log.get(__name__)
-RESULT_FILE = "result.json"
 
 
 class StagedEvaluation:
@@ -72,8 +70,7 @@ class StagedEvaluation:
         except Exception as exc:
             store.fail_job(key, f"{type(exc).__name__}: {exc}")
             raise
-        summary = result.to_json()
-        (staging / RESULT_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True), encoding="utf-8")
+        result.save(staging)
         with store.transaction():
             store.add_evaluation(Evaluation(agent, task.id, stage, result.status, result.duration,
                                             result.tokens, result.cost, store.artifact_relpath(key)))
