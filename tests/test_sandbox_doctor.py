@@ -1,0 +1,59 @@
+"""`dgm doctor`: each check's verdict and the fix it prints; key names only, never values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dgm import config as config_mod
+from dgm.commands import doctor
+
+
+def _config(**llm) -> config_mod.Config:
+    return config_mod.validate({"llm": llm}, "test")
+
+
+def test_missing_key_is_named_with_its_fix(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    [check] = doctor.check_keys(_config(model="openai/gpt-4o"))
+    assert not check.ok and "OPENAI_API_KEY" in check.detail and "export OPENAI_API_KEY" in check.fix
+
+
+def test_present_key_passes_without_showing_its_value(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-value-123")
+    checks = doctor.check_keys(config_mod.validate(
+        {"llm": {"model": "openai/gpt-4o", "roles": {"diagnose": {"model": "scripted"}}}}, "test"))
+    assert [c.ok for c in checks] == [True, True]
+    assert all("sk-secret" not in f"{c.name} {c.detail} {c.fix}" for c in checks)
+
+
+def test_no_model_needs_no_key():
+    [check] = doctor.check_keys(_config())
+    assert check.ok and "no model configured" in check.detail
+
+
+def test_disk_check_walks_up_to_an_existing_dir(tmp_path: Path, monkeypatch):
+    check = doctor.check_disk(tmp_path / "not" / "yet" / "created")
+    assert "GiB free under" in check.detail and str(tmp_path) in check.detail
+    monkeypatch.setattr(doctor, "MIN_FREE_GIB", 1e9)
+    failing = doctor.check_disk(tmp_path)
+    assert not failing.ok and "free disk space" in failing.fix
+
+
+@pytest.mark.docker
+def test_cli_passes_here_and_fails_with_fixes(docker_ready, tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    ok = subprocess.run([sys.executable, "-m", "dgm.cli", "doctor", "--archive", str(tmp_path)],
+                        capture_output=True, text=True, timeout=120, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sandbox:\n  image: dgm-sandbox:not-there\nllm:\n  model: anthropic/claude-3-5-sonnet-20241022\n")
+    failed = subprocess.run([sys.executable, "-m", "dgm.cli", "doctor", "--config", str(bad), "--archive", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "200"})
+    assert failed.returncode == 1
+    assert "fix sandbox image: pull or build dgm-sandbox:not-there" in failed.stdout
+    assert "fix API keys: anthropic/claude-3-5-sonnet-20241022: export ANTHROPIC_API_KEY" in failed.stdout
