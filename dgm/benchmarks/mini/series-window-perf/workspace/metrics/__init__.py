@@ -1,0 +1,1 @@
+"""In-memory time series for the dashboard backend."""
