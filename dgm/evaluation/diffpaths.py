@@ -49,27 +49,20 @@ def _strip_prefix(path: bytes) -> bytes | None:
 
 
 def _header_paths(rest: bytes) -> list[bytes]:
-    """Both paths of `diff --git A B`, quoted or not (unquoted ones with spaces split in the middle)."""
-    paths: list[bytes] = []
-    while rest:
-        rest = rest.lstrip(b" ")
-        if rest.startswith(b'"'):
-            path, rest = _unquote(rest)
-            paths.append(path)
-        elif len(paths) == 1 or not rest.startswith(b"a/"):
-            paths.append(rest)
-            rest = b""
-        else:
-            # `a/P b/P`: the two halves are equal apart from the prefix, so split in the middle.
-            middle = (len(rest) - 1) // 2
-            if rest[middle:middle + 3] == b" b/" and rest[2:middle] == rest[middle + 3:]:
-                paths.extend([rest[:middle], rest[middle + 1:]])
-                rest = b""
-            else:
-                head, _, tail = rest.partition(b" b/")
-                paths.extend([head, b"b/" + tail])
-                rest = b""
-    return paths
+    """Both paths of `diff --git A B`; each is C-quoted when it holds unusual bytes, and unquoted
+    ones may contain spaces (then the equal halves `a/P b/P` tell where to split)."""
+    if rest.startswith(b'"'):
+        first, tail = _unquote(rest)
+        tail = tail.lstrip(b" ")
+        return [first, _unquote(tail)[0] if tail.startswith(b'"') else tail]
+    quoted = rest.find(b' "')
+    if quoted != -1:
+        return [rest[:quoted], _unquote(rest[quoted + 1:])[0]]
+    middle = (len(rest) - 1) // 2
+    if rest[middle:middle + 3] == b" b/" and rest[2:middle] == rest[middle + 3:]:
+        return [rest[:middle], rest[middle + 1:]]
+    head, _, tail = rest.partition(b" b/")      # a rename with spaces: its rename lines are exact
+    return [head, b"b/" + tail] if tail else [head]
 
 
 def _path_value(value: bytes) -> bytes:
