@@ -96,3 +96,14 @@ def test_unpack_refuses_escaping_paths(tmp_path: Path):
     with pytest.raises(tarfile.FilterError):
         tarpack.unpack(buf.getvalue(), tmp_path / "dest")
     assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_wrapper_report_parsing():
+    from dgm.sandbox import wrapper
+
+    report = wrapper.parse(b"timeout: sending signal TERM to command 'bash'\ndgm-rc 124\ndgm-oom 3 3\n")
+    assert report == wrapper.Report(exit_code=124, timed_out=True, oom_before=3, oom_after=3)
+    assert wrapper.parse(b"dgm-rc 137\ndgm-oom 0 1\n") == wrapper.Report(137, False, 0, 1)
+    assert wrapper.parse(b"dgm-rc 0\n") is None  # killed before the final counter: no verdict
+    argv = wrapper.exec_argv(["python3", "-c", "x"], 0.0001, 1000)
+    assert argv[4:] == ["argv", "0.001", "1001", "python3", "-c", "x"]

@@ -5,19 +5,10 @@ escalation, user `agent`, a read-only root with tmpfs for the writable places, p
 limits, labels for reaping, and PID 1 `sleep <ttl>` under docker-init so a leaked container dies
 by itself.
 
-`exec` runs the command under a small bash wrapper inside the container (see `_EXEC_WRAPPER`):
-GNU `timeout` puts the command in its own process group and signals the whole group (SIGKILL two
-seconds after SIGTERM if the command lingers); after a timeout the wrapper SIGKILLs the group as
-well, so children that ignore SIGTERM die even when their parent did not. When the command ends,
-any process still holding the exec's output pipe 0.1 s later is killed, in the group or not
-(setsid): the exec could not end before it did (the grace lets `cmd >log 2>&1 &` apply its
-redirection first). Background processes whose output goes elsewhere survive
-(`server >log 2>&1 &` starts a daemon). Output is capped inside the
-container with `tail -c` (a runaway `yes` never crosses the daemon socket). The wrapper reports
-the exit code, whether `timeout` fired, and the cgroup's `oom_kill` counter before and after on
-stderr, which is how a kill by the OOM killer (exit 137, counter went up) is told apart from a
-timeout. The host waits a little longer than the timeout as a backstop and then kills every
-process of the sandbox except its keep-alive.
+`exec` runs the command under a bash wrapper inside the container (`dgm.sandbox.wrapper`): the
+timeout is enforced there on the whole process tree, output is capped there keeping the tail, and
+the wrapper reports exit code, timeout and OOM kills. The host waits a little longer than the
+timeout as a backstop and then kills every process of the sandbox except its keep-alive.
 
 Files travel as tar streams through exec stdin/stdout (see `tarpack`), because `docker cp` does
 not see tmpfs mounts of a running container.
@@ -26,7 +17,6 @@ not see tmpfs mounts of a running container.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import threading
 import time
@@ -37,56 +27,14 @@ from typing import Any
 from dgm import log
 from dgm.config import SandboxConfig
 from dgm.errors import DgmError
-from dgm.sandbox import ExecResult, SandboxUnavailable, hijack, tarpack
+from dgm.sandbox import ExecResult, SandboxUnavailable, hijack, tarpack, wrapper
 from dgm.sandbox import image as sandbox_image
 
 AGENT = "1000:1000"
 ROOT = "0:0"
-KILL_AFTER_SECONDS = 2          # SIGTERM -> SIGKILL delay of the in-container timeout
 BACKSTOP_SLACK_SECONDS = 15     # how much later than the timeout the host gives up on an exec
 TRANSFER_SECONDS = 600          # deadline of one write/read tar stream
 READONLY_ROOT = "/opt/dgm"      # root-owned tmpfs for copies the agent must not modify
-
-_EXEC_WRAPPER = r"""
-f=/sys/fs/cgroup/memory.events
-[ -r "$f" ] || f=/sys/fs/cgroup/memory/memory.oom_control
-oom() { o=0; while read -r k v; do [ "$k" = oom_kill ] && o=$v; done < "$f"; } 2>/dev/null
-mode=$1 t=$2 cap=$3; shift 3
-oom; before=$o
-{
-  if [ "$mode" = shell ]; then
-    timeout --verbose -k KILL_AFTER "$t" bash -c 'exec 2>&1; exec bash -lc "$1"' dgm "$1" </dev/null &
-  else
-    timeout --verbose -k KILL_AFTER "$t" bash -c 'exec 2>&1; exec "$@"' dgm "$@" </dev/null &
-  fi
-  p=$!
-  wait "$p"; rc=$?
-  [ "$rc" = 124 ] && kill -KILL -- "-$p" 2>/dev/null
-  holders() { h=; for f in /proc/[0-9]*/fd/[12]; do
-    [ "$f" -ef "/proc/$BASHPID/fd/1" ] || continue
-    q=${f#/proc/}; q=${q%%/*}; [ "$q" = "$BASHPID" ] || h="$h $q"
-  done; }
-  holders
-  if [ -n "$h" ]; then sleep 0.1; holders; [ -n "$h" ] && kill -KILL $h 2>/dev/null; fi
-  echo "dgm-rc $rc" >&2
-} | tail -c "$cap"
-oom; echo "dgm-oom $before $o" >&2
-""".replace("KILL_AFTER", str(KILL_AFTER_SECONDS))
-
-# Backstop: kill every process of the sandbox but PID 1 (docker-init), its keep-alive and itself.
-_SWEEP = r"""
-for d in /proc/[0-9]*; do
-  p=${d#/proc/}
-  [ "$p" = 1 ] || [ "$p" = $$ ] && continue
-  mapfile -d '' argv < "$d/cmdline" 2>/dev/null || continue
-  [ "${argv[*]}" = "sleep $1" ] && continue
-  kill -KILL "$p" 2>/dev/null
-done
-true
-"""
-
-_RC = re.compile(rb"^dgm-rc (\d+)$", re.MULTILINE)
-_OOM = re.compile(rb"^dgm-oom (\d+) (\d+)$", re.MULTILINE)
 
 
 class SandboxMountError(DgmError):
@@ -133,11 +81,14 @@ _previous_handlers: dict[int, Any] = {}
 
 
 def close_all() -> None:
-    """Remove every sandbox this process still has open."""
+    """Remove every sandbox this process still has open; one failure does not stop the rest."""
     with _live_lock:
         boxes = list(_live.values())
     for box in boxes:
-        box.close()
+        try:
+            box.close()
+        except SandboxUnavailable as exc:  # its TTL still ends it; `dgm sandbox prune` reaps it
+            log.get(__name__).warning("sandbox teardown failed", container=box.id[:12], error=str(exc))
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
@@ -286,8 +237,14 @@ class DockerSandbox:
     def __enter__(self) -> "DockerSandbox":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        try:  # do not let a failed teardown hide the exception that is already on its way
+            self.close()
+        except SandboxUnavailable as exc:
+            self._log.warning("sandbox teardown failed", container=self.id[:12], error=str(exc))
 
     # -- running commands ---------------------------------------------------------------------
 
@@ -333,27 +290,22 @@ class DockerSandbox:
         """Run `cmd` as the agent user (a string through `bash -lc`); the command's failure is data."""
         if timeout <= 0:
             raise ValueError(f"exec timeout must be positive, got {timeout}")
-        limit = self.config.output_limit_bytes
-        shell = isinstance(cmd, str)
-        argv = ["bash", "-c", _EXEC_WRAPPER, "dgm-exec", "shell" if shell else "argv",
-                f"{timeout:.3f}", str(limit + 1), *([cmd] if shell else cmd)]
+        argv = wrapper.exec_argv(cmd, timeout, self.config.output_limit_bytes)
         started = time.monotonic()
-        deadline = started + timeout + KILL_AFTER_SECONDS + BACKSTOP_SLACK_SECONDS
+        deadline = started + timeout + wrapper.KILL_AFTER_SECONDS + BACKSTOP_SLACK_SECONDS
         try:
             exec_id, out, err = self._stream(argv, user=AGENT, deadline=deadline, cwd=cwd, env=env)
         except hijack.StreamTimeout as late:
             self._log.warning("exec outlived its timeout; sweeping the sandbox", timeout=timeout)
             self._sweep()
             return self._result(124, late.stdout, True, False, started)
-        rc_match, oom_match = _RC.findall(err), _OOM.findall(err)
-        timed_out = b"timeout: sending signal" in err
-        if rc_match and oom_match:
-            code = int(rc_match[-1])
-            before, after = (int(n) for n in oom_match[-1])
-            oom = after > before
-            self._oom_seen = after
-        else:
+        report = wrapper.parse(err)
+        if report is None:
             code, oom = self._unreported(exec_id)
+            timed_out = b"timeout: sending signal" in err
+        else:
+            code, timed_out, oom = report.exit_code, report.timed_out, report.oom_after > report.oom_before
+            self._oom_seen = report.oom_after
         return self._result(code, out, timed_out, code == 137 and oom and not timed_out, started)
 
     def _unreported(self, exec_id: str) -> tuple[int, bool]:
@@ -377,10 +329,8 @@ class DockerSandbox:
 
     def _oom_kills(self) -> int | None:
         """The memory cgroup's oom_kill counter, or None when the sandbox does not answer."""
-        script = ('f=/sys/fs/cgroup/memory.events; [ -r "$f" ] || f=/sys/fs/cgroup/memory/memory.oom_control; '
-                  'while read -r k v; do [ "$k" = oom_kill ] && echo "$v"; done < "$f"')
         try:
-            _, out, _ = self._stream(["bash", "-c", script], user=AGENT, deadline=time.monotonic() + 30)
+            _, out, _ = self._stream(["bash", "-c", wrapper.OOM_COUNT], user=AGENT, deadline=time.monotonic() + 30)
         except (SandboxUnavailable, hijack.StreamTimeout):
             return None
         text = out.decode(errors="replace").strip()
@@ -396,7 +346,7 @@ class DockerSandbox:
     def _sweep(self) -> None:
         deadline = time.monotonic() + 30
         try:
-            self._stream(["bash", "-c", _SWEEP, "dgm-sweep", str(self.config.ttl_seconds)], user=AGENT, deadline=deadline)
+            self._stream(["bash", "-c", wrapper.SWEEP, "dgm-sweep", str(self.config.ttl_seconds)], user=AGENT, deadline=deadline)
         except hijack.StreamTimeout:
             raise self._dead("it does not answer after an exec timed out") from None
 
