@@ -107,3 +107,11 @@ def test_wrapper_report_parsing():
     assert wrapper.parse(b"dgm-rc 0\n") is None  # killed before the final counter: no verdict
     argv = wrapper.exec_argv(["python3", "-c", "x"], 0.0001, 1000)
     assert argv[4:] == ["argv", "0.001", "1001", "python3", "-c", "x"]
+
+
+@pytest.mark.docker
+def test_build_is_a_no_op_when_the_tag_exists(docker_ready):
+    result = image.build()
+    assert result == image.BuildResult(image.current_tag(), "cached", built=False)
+    done = subprocess.run([sys.executable, "-m", "dgm.cli", "sandbox", "build"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"{image.current_tag()} already present"
