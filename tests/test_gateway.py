@@ -158,6 +158,12 @@ def test_oversized_body_gets_413_without_being_read(gateway: Gateway) -> None:
                       f"Content-Length: {50 * 1024 * 1024}\r\n\r\n").encode() + b"x" * 65536)
         head = _read_until_closed(sock).decode()
     assert head.startswith("HTTP/1.1 413") and '"too_large"' in head
+    # A client that promises a body and hangs up halfway costs only its own connection.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(_socket_path(gateway))
+        sock.sendall((f"POST /v1/chat/completions HTTP/1.1\r\nAuthorization: Bearer {token}\r\n"
+                      "Content-Length: 1000\r\n\r\n{\"messages\": [").encode())
+    assert _post(gateway, {"messages": HELLO}, token)[0] == 200
 
 
 def test_agent_sending_50_mb_gets_413_and_others_are_still_served(gateway: Gateway,
@@ -177,7 +183,7 @@ def test_many_concurrent_jobs_are_served(gateway: Gateway, llm_stub: StubServer)
     from llm_stub import Reply
 
     llm_stub.default = Reply(delay=0.05)
-    tokens = [gateway.register(JobGrant(job_key=f"job/{i}", role="solve")) for i in range(8)]
+    tokens = [gateway.register(JobGrant(job_key=f"job/{i}", role="solve")) for i in range(16)]
     results: list[int] = []
     lock = threading.Lock()
 
@@ -192,8 +198,8 @@ def test_many_concurrent_jobs_are_served(gateway: Gateway, llm_stub: StubServer)
         thread.start()
     for thread in pool:
         thread.join()
-    assert results == [200] * 24
-    assert gateway.service.budget.spent.calls == 24
+    assert results == [200] * 48
+    assert gateway.service.budget.spent.calls == 48
 
 
 def test_stop_removes_the_socket_directory(llm_stub: StubServer, tmp_path: Path) -> None:

@@ -127,7 +127,14 @@ class Gateway:
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # The default backlog of 5 makes a burst of sandboxes fail to connect (EAGAIN on a unix
+    # socket), not wait; the kernel caps this at net.core.somaxconn.
+    request_queue_size = 1024
     gateway: Gateway
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stalls or drops mid-request costs only its own connection.
+        _log.warning("llm gateway connection failed", exc_info=True)
 
 
 class _Reject(Exception):
