@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dgm.errors import DgmError
+from dgm.evaluation.diffpaths import touched_paths
 
 DEFAULT_TEST_COMMAND = "python3 -m pytest tests"
 # Never part of a task: byte-code and editor droppings that appear when someone runs a task's
@@ -79,8 +80,6 @@ class Task:
     @property
     def test_paths(self) -> tuple[str, ...]:
         """Every path the hidden tests occupy: written files and files the test patch touches."""
-        from dgm.evaluation.diffpaths import touched_paths
-
         paths = set(self.hidden_tests)
         if self.test_patch:
             paths |= touched_paths(self.test_patch)

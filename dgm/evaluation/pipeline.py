@@ -250,8 +250,10 @@ def diagnosis_view(result: TaskResult, folder: Path, include_hidden_tests: bool 
         path = folder / name
         return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
+    # An agent error's reason is about the agent (crashed, killed), not about the tests.
+    status = f"{result.status} ({result.reason})" if result.status == "agent_error" else result.status
     sections = [
-        f"# Task {result.task_id}: {result.status}",
+        f"# Task {result.task_id}: {status}",
         "## Problem statement\n" + read("problem.md").strip(),
         "## Agent trajectory\n" + _render_trajectory(folder / "trajectory.jsonl"),
         "## The agent's diff\n" + (result.diff.strip() or "(empty patch: the agent changed no file)"),
