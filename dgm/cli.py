@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 
+from dgm import log
 from dgm.errors import DgmError
 
 # Name on the command line -> module under dgm.commands. Order is the order in `dgm --help`.
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     args = build_parser().parse_args(argv)
+    log.configure(None)
     try:
         return int(args._run(args) or 0)
     except DgmError as err:

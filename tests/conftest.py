@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,26 @@ def docker_ready() -> None:
 def run_label() -> str:
     """A unique dgm.run label so a test can find (and assert the absence of) its own containers."""
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_SCRIPT = REPO / "configs" / "demo" / "script.yaml"
+QUICKSTART = REPO / "configs" / "quickstart.yaml"
+
+
+def scripted_config(*overrides: str):
+    """The quickstart config with the scripted demo model (what `dgm demo` runs)."""
+    from dgm import config
+
+    return config.load(QUICKSTART, ["llm.model=scripted", f"llm.script={DEMO_SCRIPT}", *overrides])
+
+
+@pytest.fixture(scope="session")
+def scripted_run(tmp_path_factory: pytest.TempPathFactory, docker_ready: None) -> Path:
+    """One finished scripted quickstart run (2 generations x 2 children, real sandboxes), shared
+    read-only by the tests that inspect a run. Tests must not modify it: copy it first."""
+    from dgm.loop import session
+
+    run_dir = tmp_path_factory.mktemp("runs") / "quickstart"
+    session.start(scripted_config(), run_dir)
+    return run_dir

@@ -7,6 +7,7 @@ What differs is only where the config comes from and whether model answers are l
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from pathlib import Path
@@ -61,7 +62,8 @@ def start(config: Config, run_dir: Path, *, seed_agent: Path = SEED_AGENT) -> Ou
 def resume(run_dir: Path, overrides: list[str]) -> Outcome:
     store = RunStore.open(run_dir)
     stored = store.config()
-    config = configmod.validate(configmod.apply_overrides(stored, list(overrides)), str(run_dir / "config.yaml"))
+    config = configmod.validate(configmod.apply_overrides(copy.deepcopy(stored), list(overrides)),
+                                str(run_dir / "config.yaml"))
     _refuse_result_changes(stored, config.to_dict())
     finished = store.events(kind="run_finished")
     done = {e.payload["generation"] for e in store.events(kind="generation_finished")}

@@ -1,0 +1,163 @@
+"""The Darwin loop end to end, in real sandboxes, with the scripted demo model.
+
+The shared `scripted_run` (conftest) is the reference: 2 generations x 2 children on the
+quickstart's six tasks. The seed lacks the `apply_patch` tool the scripted solver calls, every
+child adds it, so the seed scores 0/3 and each child 6/6.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO_SCRIPT, QUICKSTART
+from dgm.archive.check import check_run
+from dgm.archive.store import RunStore
+from dgm.loop.compare import compare_runs
+
+pytestmark = pytest.mark.docker
+DGM = [sys.executable, "-m", "dgm.cli"]
+SCRIPTED = ["--set", "llm.model=scripted", "--set", f"llm.script={DEMO_SCRIPT}"]
+
+
+def containers_of(run_name: str) -> list[str]:
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=dgm.run={run_name}"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def test_scripted_run_builds_the_expected_tree(scripted_run: Path) -> None:
+    with RunStore.open(scripted_run, readonly=True) as store:
+        agents = {a.id: a for a in store.list_agents()}
+        assert sorted(agents) == ["g0c0", "g1c0", "g1c1", "g2c0", "g2c1"]
+        assert [str(s) for s in agents["g0c0"].stages] == ["0/3"]  # stage 2 needs >= 0.4
+        for child in ("g1c0", "g1c1", "g2c0", "g2c1"):
+            assert agents[child].status == "evaluated" and agents[child].admitted
+            assert [str(s) for s in agents[child].stages] == ["3/3", "3/3"]
+        assert agents["g1c0"].parent_id == agents["g1c1"].parent_id == "g0c0"
+        assert {agents["g2c0"].parent_id, agents["g2c1"].parent_id} <= {"g0c0", "g1c0", "g1c1"}
+        diff = store.diff("g0c0", "g1c0")
+        assert '+        if name == "apply_patch":' in diff and '"name": "apply_patch"' in diff
+        planned = [e.payload["parents"] for e in store.events(kind="generation_planned")]
+        assert planned[0] == ["g0c0", "g0c0"]
+        jobs = store.jobs()
+        assert jobs and all(job.state == "done" for job in jobs)
+        calls = store.select("SELECT COUNT(*), SUM(input_tokens + output_tokens) FROM llm_calls")[0]
+        assert calls[0] > 0 and calls[1] > 0  # every call metered and recorded
+    assert check_run(scripted_run) == []
+    assert containers_of(scripted_run.name) == []
+
+
+def test_improvement_is_caused_by_the_code_change(scripted_run: Path, tmp_path: Path) -> None:
+    """The same script, the same tasks: the seed's code fails them, the child's code solves them."""
+    from conftest import scripted_config
+    from dgm.benchmarks import load_suite, select
+    from dgm.evaluation.runner import EvalContext, evaluate_tasks
+    from dgm.llm.gateway import Gateway
+    from dgm.llm.service import LLMService
+
+    config = scripted_config()
+    tasks = select(load_suite(config.evaluation.benchmark), ["csv-quoted-fields", "paginate-off-by-one"])
+    scores = {}
+    with RunStore.open(scripted_run, readonly=True) as store:
+        for agent in ("g0c0", "g1c0"):
+            store.checkout(agent, tmp_path / agent)
+    with LLMService(config, tmp_path / "calls.db") as llm, Gateway(llm) as gateway:
+        for agent in ("g0c0", "g1c0"):
+            ctx = EvalContext(config=config, gateway=gateway, run=f"causal-{tmp_path.name}", agent=agent,
+                              out_dir=tmp_path / f"logs-{agent}")
+            results = evaluate_tasks(tmp_path / agent, tasks, ctx)
+            scores[agent] = sum(r.status == "resolved" for r in results)
+    assert scores == {"g0c0": 0, "g1c0": 2}
+
+
+def _done_jobs(run_dir: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{run_dir / 'run.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM jobs WHERE state = 'done'").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _kill_when(proc: subprocess.Popen, run_dir: Path, done_jobs: int, limit: float = 240) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None and _done_jobs(run_dir) < done_jobs:
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the run ended before {done_jobs} jobs were done"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def test_killed_run_resumes_to_the_same_archive(scripted_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "crashy"
+    points = sorted(random.Random(20261126).sample(range(3, 33), 2))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    start = subprocess.Popen([*DGM, "run", str(QUICKSTART), "--out", str(run_dir), *SCRIPTED],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _kill_when(start, run_dir, points[0])
+    again = subprocess.Popen([*DGM, "resume", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _kill_when(again, run_dir, points[1])
+    final = subprocess.run([*DGM, "resume", str(run_dir)], capture_output=True, text=True, env=env, timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]
+    assert compare_runs(scripted_run, run_dir) == []
+    assert check_run(run_dir) == []
+    assert containers_of(run_dir.name) == []
+    with RunStore.open(run_dir, readonly=True) as store:
+        assert len(store.events(kind="resumed")) == 2
+
+
+def test_replay_verify_passes_offline(scripted_run: Path, tmp_path: Path) -> None:
+    proc = subprocess.run([*DGM, "replay", str(scripted_run), "--out", str(tmp_path / "replay"), "--verify"],
+                          capture_output=True, text=True, timeout=600,
+                          env={k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "replay verified" in proc.stdout
+
+
+def test_tampered_recording_is_reported_as_divergence(scripted_run: Path, tmp_path: Path) -> None:
+    source = tmp_path / "tampered"
+    shutil.copytree(scripted_run, source)
+    conn = sqlite3.connect(source / "run.db")
+    with conn:
+        changed = conn.execute("UPDATE llm_calls SET request_hash = 'f00d' WHERE job_key LIKE 'g1c1/diagnose#%'").rowcount
+    conn.close()
+    assert changed >= 1
+    proc = subprocess.run([*DGM, "replay", str(source), "--out", str(tmp_path / "replay"), "--verify"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1
+    assert "divergence" in proc.stderr and "g1c1/diagnose#1" in proc.stderr
+    assert "replay verification FAILED" in proc.stderr
+
+
+def test_bad_input_is_refused_without_changes(scripted_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "finished"
+    shutil.copytree(scripted_run, copy)
+    before = sorted((p.relative_to(copy).as_posix(), p.stat().st_mtime_ns) for p in copy.rglob("*") if p.is_file())
+
+    def dgm(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*DGM, *args], capture_output=True, text=True, timeout=120)
+
+    into_existing = dgm("run", str(QUICKSTART), "--out", str(copy), *SCRIPTED)
+    assert into_existing.returncode != 0 and "dgm resume" in into_existing.stderr
+    finished = dgm("resume", str(copy))
+    assert finished.returncode != 0 and "already finished" in finished.stderr
+    changed = dgm("resume", str(copy), "--set", "run.seed=9")
+    assert changed.returncode != 0 and "resume cannot change run.seed" in changed.stderr
+    not_a_run = dgm("resume", str(tmp_path))
+    assert not_a_run.returncode != 0 and "is not a dgm run" in not_a_run.stderr
+    for proc in (into_existing, finished, changed, not_a_run):
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    after = sorted((p.relative_to(copy).as_posix(), p.stat().st_mtime_ns) for p in copy.rglob("*") if p.is_file())
+    assert before == after
