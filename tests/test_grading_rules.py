@@ -69,6 +69,8 @@ def test_hunk_lines_that_look_like_headers_are_content():
     ("pytest.py", "shadows the test runner"),
     ("_pytest/main.py", "shadows the test runner"),
     ("sitecustomize.py", "shadows the test runner"),
+    ("__pycache__/two_fer_test.cpython-311.pyc", "byte code"),
+    ("lib/helper.pyc", "byte code"),
     ("calc.py", None),
     ("docs/testing.md", None),
 ])

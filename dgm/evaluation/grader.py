@@ -73,7 +73,7 @@ _REVERT = r"""
 cd "$1" || exit 2
 while IFS= read -r -d '' p; do
   rm -rf -- "$p"
-  if git cat-file -e "HEAD:$p" 2>/dev/null; then git checkout -q HEAD -- "$p" || exit 2; fi
+  if git cat-file -e "HEAD:$p" 2>/dev/null; then git --literal-pathspecs checkout -q HEAD -- "$p" || exit 2; fi
 done < "$2/revert"
 """
 

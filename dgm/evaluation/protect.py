@@ -5,7 +5,9 @@ An agent is graded on its source changes, not on changes to what judges them. Th
 - is a hidden test, or lies in a directory that holds hidden tests (the "test locations"),
 - is a pytest configuration file or conftest.py, anywhere (they can force or skip outcomes),
 - would shadow the test runner: `pytest`/`_pytest` modules, site customisation hooks, or any
-  new top-level module whose name the grading image already provides (found in the sandbox).
+  new top-level module whose name the grading image already provides (found in the sandbox);
+- is byte code (`__pycache__/`, `*.pyc`): Python may load a hash-based .pyc without checking
+  that it matches its source, so shipped byte code could stand in for a hidden test.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def reason_to_revert(path: str, test_files: set[str], test_dirs: set[str]) -> st
         return "test configuration"
     if any(module_name(part) in RUNNER_MODULES for part in parts):
         return "shadows the test runner"
+    if "__pycache__" in parts or path.endswith(".pyc"):
+        return "byte code"
     return None
 
 
