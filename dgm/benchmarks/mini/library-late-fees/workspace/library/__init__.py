@@ -1,0 +1,1 @@
+"""Loans and late fees of the town library."""
