@@ -164,6 +164,10 @@ class ChildPipeline:
             ctx.store.add_agent(child_id, parent_id, commit, flags=flags)
             if reason is not None:
                 ctx.store.mark_invalid(child_id, reason)
+            cost, tokens = ctx.store.select(
+                "SELECT COALESCE(SUM(cost), 0), COALESCE(SUM(input_tokens + output_tokens), 0) FROM llm_calls "
+                "WHERE job_key LIKE ? OR job_key LIKE ?", (f"{child_id}/diagnose#%", f"{child_id}/self_improve#%"))[0]
+            ctx.store.add_usage(child_id, cost=cost, tokens=tokens)  # what making the child cost, retries included
 
         return result, record
 
