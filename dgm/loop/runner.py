@@ -66,9 +66,7 @@ class Runner:
         ctx = self.ctx
         if (ctx.store.run_dir / STOP_FILE).exists():
             return "stopped"
-        spent, caps = ctx.llm.budget.spent, ctx.config.budget
-        if (caps.max_dollars is not None and spent.dollars >= caps.max_dollars) or \
-                (caps.max_tokens is not None and spent.tokens >= caps.max_tokens):
+        if ctx.llm.budget.exhausted():
             return "budget"
         hours = ctx.config.loop.max_wall_hours
         if hours is not None and time.monotonic() - self._started >= hours * 3600:

@@ -180,7 +180,9 @@ class DockerSandbox:
 
         client = api()
         c = self.config
-        binds = {str(self._mount[0]): {"bind": self._mount[1], "mode": "rw"}} if self._mount else None
+        # Read-only: a unix socket on it still accepts connections, but the sandbox cannot replace
+        # the socket (and intercept other jobs' tokens) even when the host user shares its uid.
+        binds = {str(self._mount[0]): {"bind": self._mount[1], "mode": "ro"}} if self._mount else None
         host_config = client.create_host_config(
             network_mode="none",
             cap_drop=["ALL"],
