@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "doctor",
     "sandbox": "sandbox",
     "archive": "archive",
+    "agent": "agent",
 }
 
 

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import git as gitpython
 import yaml
@@ -91,6 +91,28 @@ def _agent(row: tuple[Any, ...]) -> Agent:
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]),
         _stages(row[9]), row[10], row[11], row[12], {} if row[13] == "{}" else json.loads(row[13]), row[14],
     )
+
+
+class AgentLine(NamedTuple):
+    """An agent row as listings need it: `Agent` without flags and creation time. Parsing every
+    row's flags JSON costs more than the query itself, and `archive ls|tree|best` never show them."""
+
+    id: str
+    parent_id: str | None
+    generation: int
+    slot: int
+    commit: str
+    origin: str
+    status: str
+    invalid_reason: str | None
+    admitted: bool
+    stages: tuple[StageScore, ...]
+    score: float | None
+    cost: float
+    tokens: int
+
+
+_LINE_COLUMNS = "id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, scores, score, cost, tokens"
 
 
 def _job(row: tuple[Any, ...]) -> Job:
@@ -302,6 +324,14 @@ class RunStore:
         with self._db.reading() as conn:
             rows = conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents{where} ORDER BY generation, slot", params).fetchall()
         return [_agent(row) for row in rows]
+
+    def list_agent_lines(self) -> list[AgentLine]:
+        """All agents in creation order, flag-less (see AgentLine): the fast path for listings."""
+        with self._db.reading() as conn:
+            rows = conn.execute(f"SELECT {_LINE_COLUMNS} FROM agents ORDER BY generation, slot").fetchall()
+        stages, line = _stages, AgentLine
+        return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12])
+                for r in rows]
 
     def children(self, agent_id: str) -> list[Agent]:
         with self._db.reading() as conn:
@@ -518,6 +548,25 @@ class RunStore:
         with self._db.reading() as conn:
             rows = conn.execute(query, params).fetchall()
         return [Event(seq, ts, kind_, json.loads(payload)) for seq, ts, kind_, payload in rows]
+
+    def llm_spend(self) -> dict[str, tuple[float, int]]:
+        """Agent id -> (dollars, tokens) of the model calls recorded for its jobs; empty before
+        the LLM cassette has recorded a call. Job keys start with the agent a job works for
+        (`g3c1/diagnose#1`, `g3c1/eval/t1#2`), so a child is charged for its diagnosis and
+        self-improvement as well as its evaluations; keys of other jobs group under their first
+        path part."""
+        if not self.select("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'llm_calls'"):
+            return {}
+        rows = self.select(
+            "SELECT CASE WHEN instr(job_key, '/') > 0 THEN substr(job_key, 1, instr(job_key, '/') - 1) "
+            "ELSE job_key END AS owner, SUM(cost), SUM(input_tokens + output_tokens) FROM llm_calls GROUP BY owner"
+        )
+        spend: dict[str, tuple[float, int]] = {}
+        for owner, dollars, tokens in rows:
+            owner = str(owner).split("#", 1)[0]
+            before = spend.get(owner, (0.0, 0))
+            spend[owner] = (before[0] + float(dollars or 0.0), before[1] + int(tokens or 0))
+        return spend
 
     # -- helpers -----------------------------------------------------------------------------
 
