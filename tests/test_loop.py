@@ -100,15 +100,26 @@ def _kill_when(proc: subprocess.Popen, run_dir: Path, done_jobs: int, limit: flo
     proc.wait(timeout=30)
 
 
-def test_killed_run_resumes_to_the_same_archive(scripted_run: Path, tmp_path: Path) -> None:
+def test_killed_and_stopped_run_resumes_to_the_same_archive(scripted_run: Path, tmp_path: Path) -> None:
+    """SIGKILL at a seeded point, resume, `dgm stop` at a later seeded point (still in generation 1,
+    which ends after 3 + 2 x 8 = 19 jobs), resume again: the archive equals the uninterrupted run's."""
     run_dir = tmp_path / "crashy"
-    points = sorted(random.Random(20261126).sample(range(3, 33), 2))
+    rng = random.Random(20261126)
+    kill_at = rng.randrange(3, 12)
+    stop_at = rng.randrange(kill_at + 1, 17)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     start = subprocess.Popen([*DGM, "run", str(QUICKSTART), "--out", str(run_dir), *SCRIPTED],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _kill_when(start, run_dir, points[0])
-    again = subprocess.Popen([*DGM, "resume", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _kill_when(again, run_dir, points[1])
+    _kill_when(start, run_dir, kill_at)
+    again = subprocess.Popen([*DGM, "resume", str(run_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env=env, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and again.poll() is None and _done_jobs(run_dir) < stop_at:
+        time.sleep(0.05)
+    stop = subprocess.run([*DGM, "stop", str(run_dir)], capture_output=True, text=True, timeout=60)
+    assert stop.returncode == 0, stop.stderr
+    out, _ = again.communicate(timeout=600)
+    assert again.returncode == 0 and "run ended (stopped) after 1 generation(s)" in out
     final = subprocess.run([*DGM, "resume", str(run_dir)], capture_output=True, text=True, env=env, timeout=600)
     assert final.returncode == 0, final.stderr[-2000:]
     assert compare_runs(scripted_run, run_dir) == []
@@ -116,6 +127,7 @@ def test_killed_run_resumes_to_the_same_archive(scripted_run: Path, tmp_path: Pa
     assert containers_of(run_dir.name) == []
     with RunStore.open(run_dir, readonly=True) as store:
         assert len(store.events(kind="resumed")) == 2
+        assert [e.payload["reason"] for e in store.events(kind="run_finished")] == ["stopped", "generations"]
 
 
 def test_replay_verify_passes_offline(scripted_run: Path, tmp_path: Path) -> None:
