@@ -40,7 +40,9 @@ rules:
      reply: {tool_calls: [{name: python, arguments: {code: '1'}}]}}
   - {job: '^malformed$', match: 'unknown tool', times: 1,
      reply: {tool_calls: [{name: editor, arguments: {command: view, path: calc.py, line: 3}}]}}
-  - {job: '^malformed$', match: "unexpected keyword argument 'line'", times: 1, reply: {content: 'gave up'}}
+  - {job: '^malformed$', match: "unexpected keyword argument 'line'", times: 1,
+     reply: {tool_calls: [{name: bash, arguments: '{"command": "ls'}]}}
+  - {job: '^malformed$', match: 'JSON', times: 1, reply: {content: 'gave up'}}
   # --- jobs steps and budget: a model that never stops ----------------------------------------
   - {job: '^(steps|budget)$', reply: {tool_calls: [{name: bash, arguments: {command: 'echo again'}}]}}
 """
@@ -115,10 +117,11 @@ def test_agent_views_edits_runs_and_stops(gateway, workspace, tmp_path, run_labe
 def test_malformed_tool_calls_become_error_results(gateway, workspace, tmp_path, run_label):
     result = run(gateway, workspace, tmp_path, run_label, "malformed")
 
-    assert (result.exit_code, result.exit_reason, result.steps) == (0, "finished", 3), result.output
-    first, second = records(result)[1:3]
+    assert (result.exit_code, result.exit_reason, result.steps) == (0, "finished", 4), result.output
+    first, second, third = records(result)[1:4]
     assert first["tool_results"][0]["error"] and "unknown tool 'python'" in first["tool_results"][0]["output"]
     assert second["tool_results"][0]["error"]
+    assert third["tool_results"][0]["error"] and "JSON" in third["tool_results"][0]["output"]
     assert result.diff == ""
 
 

@@ -31,7 +31,8 @@ class _Strict(BaseModel):
 
 class ToolCall(_Strict):
     name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    # A string is sent as it is, so a script can play a model that emits malformed JSON arguments.
+    arguments: dict[str, Any] | str = Field(default_factory=dict)
 
 
 class Reply(_Strict):
@@ -138,7 +139,7 @@ def _reply(reply: Reply, request: ChatRequest, job_key: str, number: int) -> Mod
     if reply.tool_calls:
         calls = []
         for i, call in enumerate(reply.tool_calls):
-            arguments = json.dumps(call.arguments, sort_keys=True)
+            arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments, sort_keys=True)
             out_text += call.name + arguments
             calls.append({"id": f"call_{number}_{i}", "type": "function",
                           "function": {"name": call.name, "arguments": arguments}})
