@@ -29,8 +29,16 @@ DGM = [sys.executable, "-m", "dgm.cli"]
 SCRIPTED = ["--set", "llm.model=scripted", "--set", f"llm.script={DEMO_SCRIPT}"]
 
 
-def containers_of(run_name: str) -> list[str]:
-    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=dgm.run={run_name}"],
+def run_id(run_dir: Path) -> str:
+    conn = sqlite3.connect(f"file:{run_dir / 'run.db'}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def containers_of(run_dir: Path) -> list[str]:
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=dgm.run={run_id(run_dir)}"],
                          capture_output=True, text=True, check=True).stdout
     return out.split()
 
@@ -54,7 +62,7 @@ def test_scripted_run_builds_the_expected_tree(scripted_run: Path) -> None:
         calls = store.select("SELECT COUNT(*), SUM(input_tokens + output_tokens) FROM llm_calls")[0]
         assert calls[0] > 0 and calls[1] > 0  # every call metered and recorded
     assert check_run(scripted_run) == []
-    assert containers_of(scripted_run.name) == []
+    assert containers_of(scripted_run) == []
 
 
 def test_improvement_is_caused_by_the_code_change(scripted_run: Path, tmp_path: Path) -> None:
@@ -124,7 +132,7 @@ def test_killed_and_stopped_run_resumes_to_the_same_archive(scripted_run: Path, 
     assert final.returncode == 0, final.stderr[-2000:]
     assert compare_runs(scripted_run, run_dir) == []
     assert check_run(run_dir) == []
-    assert containers_of(run_dir.name) == []
+    assert containers_of(run_dir) == []
     with RunStore.open(run_dir, readonly=True) as store:
         assert len(store.events(kind="resumed")) == 2
         assert [e.payload["reason"] for e in store.events(kind="run_finished")] == ["stopped", "generations"]
@@ -173,3 +181,17 @@ def test_bad_input_is_refused_without_changes(scripted_run: Path, tmp_path: Path
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     after = sorted((p.relative_to(copy).as_posix(), p.stat().st_mtime_ns) for p in copy.rglob("*") if p.is_file())
     assert before == after
+
+
+def test_sigterm_leaves_no_container_behind(tmp_path: Path) -> None:
+    run_dir = tmp_path / "terminated"
+    proc = subprocess.Popen([*DGM, "run", str(QUICKSTART), "--out", str(run_dir), *SCRIPTED],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not ((run_dir / "run.db").exists() and containers_of(run_dir)):
+        time.sleep(0.05)
+    assert containers_of(run_dir), "the run never started a sandbox"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert containers_of(run_dir) == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -161,6 +162,8 @@ class RunStore:
                 dbmod.create_schema(conn)
                 now = time.time()
                 conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (repr(now),))
+                conn.execute("INSERT INTO meta (key, value) VALUES ('run_id', ?)",
+                             (f"{run_dir.name}-{secrets.token_hex(4)}",))
                 conn.execute(
                     "INSERT INTO agents (id, parent_id, generation, slot, commit_sha, origin, admitted, created_at) "
                     "VALUES (?, NULL, 0, 0, ?, 'seed', 1, ?)",
@@ -213,6 +216,15 @@ class RunStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @functools.cached_property
+    def run_id(self) -> str:
+        """Unique name of this run (its folder name plus a random suffix fixed at create): the
+        `dgm.run` label of its containers, so two runs in folders of the same name never reap
+        each other's sandboxes."""
+        with self._db.reading() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'run_id'").fetchone()
+        return row[0] if row else self.run_dir.name
 
     def config(self) -> dict[str, Any]:
         """The resolved config written at create (validate with dgm.config.validate)."""

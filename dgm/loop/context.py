@@ -43,7 +43,7 @@ class RunContext:
     @property
     def run_label(self) -> str:
         """The `dgm.run` label of this run's containers (what `dgm sandbox prune --run` takes)."""
-        return self.store.run_dir.name
+        return self.store.run_id
 
     def llm_key(self, job: Job) -> str:
         attempt = job.attempts if self.replay_attempts is None else self.replay_attempts.get(job.key, 1)

@@ -110,8 +110,10 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
     from dgm.loop.context import RunContext
     from dgm.loop.progress import Progress
     from dgm.loop.runner import Runner
+    from dgm.sandbox.docker_backend import install_signal_handlers
     from dgm.sandbox.prune import prune
 
+    install_signal_handlers()  # SIGINT/SIGTERM close this run's sandboxes before the process goes
     run_dir = store.run_dir
     benchmark = config.evaluation.benchmark
     tasks = load_suite(benchmark)
@@ -121,7 +123,7 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
     cassette_db = (replay_from or run_dir) / "run.db"
     try:
         with RunLock(run_dir):
-            prune(run=run_dir.name)
+            prune(run=store.run_id)
             if resumed:
                 reset = store.reset_interrupted_jobs()
                 store.add_event("resumed", {"reset_jobs": reset})
@@ -135,7 +137,7 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
                     return outcome, list(llm.divergences)
                 return outcome
     finally:
-        prune(run=run_dir.name)
+        prune(run=store.run_id)
         store.close()
 
 

@@ -78,6 +78,9 @@ def _daemon_url(client: Any) -> str:
 _live_lock = threading.RLock()   # re-entrant: the signal handler may run while the main thread holds it
 _live: dict[str, "DockerSandbox"] = {}
 _previous_handlers: dict[int, Any] = {}
+_shutting_down = False   # set by a SIGINT/SIGTERM: no sandbox may start any more
+_starting = 0            # sandboxes being created right now
+SHUTDOWN_WAIT_SECONDS = 10.0
 
 
 def close_all() -> None:
@@ -92,6 +95,18 @@ def close_all() -> None:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    global _shutting_down
+    with _live_lock:
+        _shutting_down = True
+    close_all()
+    # Containers other threads are creating right now would outlive the process: wait for those
+    # starts to finish (each removes its own container once it sees the flag), briefly.
+    deadline = time.monotonic() + SHUTDOWN_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with _live_lock:
+            if _starting == 0:
+                break
+        time.sleep(0.02)
     close_all()
     previous = _previous_handlers.get(signum)
     if callable(previous):
@@ -168,9 +183,29 @@ class DockerSandbox:
         self._closed = False
         self._oom_seen = 0  # last oom_kill counter reported from inside; a fresh cgroup starts at 0
         self._log = log.get(__name__).bind(run=run, job=job, role=role)
-        self.id = self._start()
+        global _starting
         with _live_lock:
-            _live[self.id] = self
+            if _shutting_down:
+                raise SandboxUnavailable("the process is shutting down; no new sandbox is started")
+            _starting += 1
+        try:
+            self.id = self._start()
+        except BaseException:
+            with _live_lock:
+                _starting -= 1
+            raise
+        with _live_lock:
+            stopping = _shutting_down
+            if not stopping:
+                _live[self.id] = self
+                _starting -= 1
+        if stopping:  # a signal arrived while the container was being created: it must not outlive us
+            try:
+                self._remove(self.id)
+            finally:
+                with _live_lock:
+                    _starting -= 1  # only now may the signal handler let the process go
+            raise SandboxUnavailable("the process is shutting down; the new sandbox was removed")
         install_signal_handlers()
 
     # -- life cycle ---------------------------------------------------------------------------
