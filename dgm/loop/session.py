@@ -54,7 +54,7 @@ def start(config: Config, run_dir: Path, *, seed_agent: Path = SEED_AGENT) -> Ou
     _require_model(config)
     check_prices(config)
     store = RunStore.create(run_dir, resolved(config), seed_agent)
-    _write_provenance(run_dir)
+    _write_provenance(run_dir, store.config()["sandbox"]["image"])
     log.configure(run_dir)
     return _drive(store, configmod.validate(store.config(), str(run_dir / "config.yaml")), resumed=False)
 
@@ -178,8 +178,9 @@ def _rewrite_config(store: RunStore, config: Config) -> None:
     os.replace(tmp, path)
 
 
-def _write_provenance(run_dir: Path) -> None:
-    """Package versions and the framework's git commit, next to the config, for reproduction."""
+def _write_provenance(run_dir: Path, image_tag: str) -> None:
+    """Package versions, the framework's git commit and the sandbox image's digest, next to the
+    config, for reproduction."""
     import json
     import platform
     import subprocess
@@ -196,5 +197,12 @@ def _write_provenance(run_dir: Path) -> None:
                                 text=True, timeout=10).stdout.strip() or None
     except OSError:
         commit = None
-    info = {"python": platform.python_version(), "packages": versions, "framework_commit": commit}
+    try:
+        from dgm.sandbox.docker_backend import api
+
+        image_id = api().inspect_image(image_tag)["Id"]
+    except Exception:  # provenance is best effort; the run itself checks the image when it starts one
+        image_id = None
+    info = {"python": platform.python_version(), "packages": versions, "framework_commit": commit,
+            "sandbox_image": {"tag": image_tag, "id": image_id}}
     (run_dir / "provenance.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
