@@ -109,6 +109,20 @@ class LoopConfig(Section):
     self_improve_max_steps: int = Field(default=100, ge=1)
 
 
+class MetaConfig(Section):
+    """The meta-loop (DESIGN 3.8, docs/meta.md): an agent rewrites the parent-selection policy,
+    which is validated and tried in sandboxes, then kept or reverted by its meta-fitness."""
+
+    enabled: bool = Field(default=False, description="false: the built-in loop.selection chooses parents directly")
+    every: int = Field(default=10, ge=1, description="a meta step after every N-th generation (when no trial is running)")
+    trial: int = Field(default=5, ge=1, description="generations a validated candidate governs before keep/revert")
+    agent: Literal["seed", "best"] = Field(default="best", description="who rewrites the policy: the seed agent or the best agent so far")
+    max_steps: int = Field(default=30, ge=1, description="step limit of the meta agent")
+    max_seconds: int = Field(default=600, ge=10, description="time limit of the meta agent")
+    policy_seconds: float = Field(default=10.0, gt=0, le=600, description="time limit of one policy run (validation and every generation)")
+    top_k: int = Field(default=3, ge=1, description="meta-fitness uses the mean of the k best scores")
+
+
 class ExecutorConfig(Section):
     kind: Literal["local"] = "local"
 
@@ -184,12 +198,20 @@ class Config(Section):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     loop: LoopConfig = Field(default_factory=LoopConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    meta: MetaConfig = Field(default_factory=MetaConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
     @model_validator(mode="after")
     def _scripted_needs_script(self) -> "Config":
         if self.llm.script is not None and self.llm.model not in (None, "scripted"):
             raise ValueError("llm.script is only read by the scripted model; set llm.model: scripted or remove llm.script")
+        return self
+
+    @model_validator(mode="after")
+    def _meta_needs_score_child_prop(self) -> "Config":
+        if self.meta.enabled and self.loop.selection != "score_child_prop":
+            raise ValueError("meta.enabled needs loop.selection: score_child_prop (the seed policy p0 implements it "
+                             "and it is the fallback when an evolved policy fails)")
         return self
 
     def to_dict(self) -> dict[str, Any]:
