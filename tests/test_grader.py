@@ -185,3 +185,13 @@ def test_a_conftest_that_was_already_there_is_kept(run_grade):
     verdict = run_grade(task, task.solution)
     assert verdict.resolved, verdict.reason
     assert verdict.tests["tests/test_fixture.py::test_uses_fixture"] == "passed"
+
+
+def test_a_broken_task_is_an_infrastructure_error_not_a_verdict(calc, run_grade):
+    from dgm.evaluation.grader import GradingError
+
+    broken = Task(id="calc-broken", problem=calc.problem, workspace=calc.workspace, hidden_tests=calc.hidden_tests,
+                  test_patch=b"diff --git a/nowhere.py b/nowhere.py\n--- a/nowhere.py\n+++ b/nowhere.py\n"
+                             b"@@ -1 +1 @@\n-x\n+y\n")
+    with pytest.raises(GradingError, match="restoring the hidden tests failed"):
+        run_grade(broken, calc.solution)

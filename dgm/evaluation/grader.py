@@ -22,7 +22,7 @@ import secrets
 import shlex
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Mapping
 
 from dgm.benchmarks.task import Task, write_files
@@ -34,19 +34,23 @@ from dgm.evaluation.workspace import GIT_ENV, WORKDIR, prepare_workspace
 from dgm.sandbox import Sandbox
 
 STEP_TIMEOUT = 300.0
+SETUP_ALLOWANCE = 60.0          # seconds added to the test timeout for undoing and restoring
 _PYTEST = re.compile(r"\bpytest\b")
 _APPLY_FAILED = 3
+_SECTION = b"\0/\0"             # between the two NUL-separated lists ("/" is never a path)
 
-# Baseline, apply, and report what changed. Exit 3 = the patch does not apply.
+# Baseline, apply, and report what changed and which new top-level entries shadow a module.
+# Exit 3 = the patch does not apply.
 _APPLY = r"""
-cd "$1" || exit 2
+mkdir -p "$1" && cd "$1" || exit 2
 [ -d .git ] || git init -q . || exit 2
 git add -A && git commit -q --allow-empty --no-verify -m dgm-baseline || exit 2
 if [ -s "$2/agent.patch" ]; then git apply --whitespace=nowarn "$2/agent.patch" || exit 3; fi
-git add -A && git diff --cached --no-renames --name-only -z HEAD > "$2/changed" || exit 2
-git ls-tree --name-only -z HEAD > "$2/baseline-root" || exit 2
+git add -A && git diff --cached --no-renames --name-only -z HEAD > "$2/inspect" || exit 2
+printf '\0/\0' >> "$2/inspect"
 if command -v python3 >/dev/null; then
-  cd / && python3 -I -c "$3" "$1" "$2/baseline-root" > "$2/shadows" || exit 2
+  git ls-tree --name-only -z HEAD > "$2/baseline-root" || exit 2
+  (cd / && python3 -I -c "$3" "$1" "$2/baseline-root") >> "$2/inspect" || exit 2
 fi
 exit 0
 """
@@ -68,13 +72,19 @@ for entry in os.listdir(workdir):
         sys.stdout.write(entry + "\0")
 """
 
-# Undo each listed path: remove it, then restore the baseline version if there was one.
-_REVERT = r"""
-cd "$1" || exit 2
-while IFS= read -r -d '' p; do
-  rm -rf -- "$p"
-  if git cat-file -e "HEAD:$p" 2>/dev/null; then git --literal-pathspecs checkout -q HEAD -- "$p" || exit 2; fi
-done < "$2/revert"
+# Run right before the test command, in the same exec: undo the listed paths (remove, then
+# restore the baseline version if there was one), write the hidden tests, apply the test patch.
+_SETUP = r"""
+cd "$1" || exit 1
+if [ -f "$2/revert" ]; then
+  while IFS= read -r -d '' p; do
+    rm -rf -- "$p"
+    if git cat-file -e "HEAD:$p" 2>/dev/null; then git --literal-pathspecs checkout -q HEAD -- "$p" || exit 1; fi
+  done < "$2/revert"
+fi
+if [ -d "$2/hidden" ]; then cp -a "$2/hidden/." . || exit 1; fi
+if [ -f "$2/test.patch" ]; then git apply --whitespace=nowarn "$2/test.patch" || exit 1; fi
+touch "$2/setup-ok"
 """
 
 
@@ -94,12 +104,6 @@ class GradingError(DgmError):
 
 def _split_nul(data: bytes) -> set[str]:
     return {part.decode("utf-8", "surrogateescape") for part in data.split(b"\0") if part}
-
-
-def _check(sb: Sandbox, what: str, script: str, *args: str) -> None:
-    result = sb.exec(["bash", "-c", script, "dgm-grade", *args], timeout=STEP_TIMEOUT, env=GIT_ENV)
-    if not result.ok:
-        raise GradingError(f"{what} failed (exit {result.exit_code}): {result.output.strip()[-300:]}")
 
 
 def report_command(test_command: str, report: str, workdir: str) -> tuple[str, bool]:
@@ -140,15 +144,33 @@ def judge(task: Task, exit_code: int, timed_out: bool, outcomes: Mapping[str, st
     return True, f"{len(ours)}/{len(ours)} hidden tests passed"
 
 
+def _lists(data: bytes) -> tuple[set[str], set[str]]:
+    """(changed paths, shadowing entries) from the apply step's `inspect` file."""
+    changed, _, shadows = data.partition(_SECTION)
+    return _split_nul(changed), _split_nul(shadows)
+
+
 def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdict:
     """Grade `diff` for `task` in `sb`, a fresh sandbox from the task's image.
 
     Raises SandboxUnavailable (the sandbox died) or GradingError (the task or image is broken):
-    both are infrastructure errors for the caller, never a score.
+    both are infrastructure errors for the caller, never a score. Sandbox round trips are few
+    (one write, two execs, two or three reads): they dominate grading time on a busy host.
     """
-    scratch = f"/tmp/dgm-grade-{secrets.token_hex(12)}"
-    prepare_workspace(sb, task, workdir)
-    sb.write(f"{scratch}/agent.patch", diff)
+    parent, name = str(PurePosixPath(workdir).parent), PurePosixPath(workdir).name
+    scratch_name = f".dgm-grade-{secrets.token_hex(12)}"
+    scratch = f"{parent}/{scratch_name}"
+    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": _SETUP.encode()}
+    tree.update({f"{scratch_name}/hidden/{rel}": data for rel, data in task.hidden_tests.items()})
+    if task.test_patch:
+        tree[f"{scratch_name}/test.patch"] = task.test_patch
+    if task.repo_dir:
+        prepare_workspace(sb, task, workdir)        # copies the repository inside the image
+    else:
+        tree.update({f"{name}/{rel}": data for rel, data in task.workspace.items()})
+    with tempfile.TemporaryDirectory(prefix="dgm-grade-") as tmp:
+        write_files(Path(tmp), tree)
+        sb.write(parent, Path(tmp))
 
     applied = sb.exec(["bash", "-c", _APPLY, "dgm-grade", workdir, scratch, _FIND_SHADOWS],
                       timeout=STEP_TIMEOUT, env=GIT_ENV)
@@ -157,38 +179,40 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
         return Verdict(False, f"patch does not apply: {detail}"[:500], exit_code=applied.exit_code)
     if not applied.ok:
         raise GradingError(f"task {task.id}: preparing the grading workspace failed: {applied.output.strip()[-300:]}")
-
-    touched = touched_paths(diff) | _split_nul(sb.read(f"{scratch}/changed"))
-    try:
-        shadows = _split_nul(sb.read(f"{scratch}/shadows"))
-    except FileNotFoundError:       # no python3 in this image: nothing can shadow it
-        shadows = set()
-    reverted = protect.to_revert(touched, task.test_paths, shadows)
+    changed, shadows = _lists(sb.read(f"{scratch}/inspect"))
+    reverted = protect.to_revert(touched_paths(diff) | changed, task.test_paths, shadows)
     if reverted:
         sb.write(f"{scratch}/revert", b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in reverted))
-        _check(sb, "reverting protected paths", _REVERT, workdir, scratch)
-
-    if task.hidden_tests:
-        with tempfile.TemporaryDirectory(prefix="dgm-tests-") as tmp:
-            write_files(Path(tmp), task.hidden_tests)
-            sb.write(workdir, Path(tmp))
-    if task.test_patch:
-        sb.write(f"{scratch}/test.patch", task.test_patch)
-        _check(sb, "applying the task's test patch", f'cd "$1" && git apply --whitespace=nowarn "$2/test.patch"',
-               workdir, scratch)
 
     report = f"{scratch}/{secrets.token_hex(12)}.xml"
     command, has_report = report_command(task.test_command, report, workdir)
-    run = sb.exec(command, timeout=task.timeouts.test, cwd=workdir, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    run = sb.exec(f"bash {shlex.quote(scratch)}/setup.sh {shlex.quote(workdir)} {shlex.quote(scratch)} && "
+                  f"cd {shlex.quote(workdir)} && {command}",
+                  timeout=task.timeouts.test + SETUP_ALLOWANCE, cwd=workdir, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+    def setup_failed() -> GradingError | None:
+        try:
+            sb.read(f"{scratch}/setup-ok")
+            return None
+        except FileNotFoundError:
+            return GradingError(f"task {task.id}: restoring the hidden tests failed: {run.output.strip()[-300:]}")
+
     outcomes: dict[str, str] | None = None
     if has_report and not run.timed_out:
         try:
             outcomes = parse_report(sb.read(report))
         except FileNotFoundError:
+            error = setup_failed()
+            if error:
+                raise error from None
             return Verdict(False, f"no test report was written (exit {run.exit_code}): the test run crashed or "
                                   "exited early", output=run.output, reverted=reverted, exit_code=run.exit_code)
         except ReportError as err:
             return Verdict(False, str(err), output=run.output, reverted=reverted, exit_code=run.exit_code)
+    elif not run.timed_out:
+        error = setup_failed()
+        if error:
+            raise error
     resolved, reason = judge(task, run.exit_code, run.timed_out, outcomes)
     return Verdict(resolved, reason, tests=outcomes or {}, output=run.output, reverted=reverted,
                    exit_code=run.exit_code)

@@ -1,8 +1,9 @@
-"""Lay a task's starting workspace out inside a sandbox (the same for solving and grading).
+"""Lay out the starting workspace of a task whose repository lives in its image.
 
-The workspace is either files shipped with the task, a repository that already lives in the
-task's image (SWE-bench images keep it at /testbed, on the read-only root, so it is copied to the
-writable /work), or both: files written over the copied repository.
+SWE-bench images keep the repository at /testbed, on the sandbox's read-only root, so it is
+copied to the writable /work (and checked out at the task's base commit); the task's own files,
+if any, are written over it. Tasks made only of files need no sandbox step: their files travel
+with whatever else is written into the sandbox.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ class WorkspaceSetupError(DgmError):
 
 
 def prepare_workspace(sb: Sandbox, task: Task, workdir: str = WORKDIR) -> None:
-    """Create `workdir` holding the task's starting state."""
-    steps = [f"mkdir -p {shlex.quote(workdir)}"]
-    if task.repo_dir:
-        steps.append(f"cp -a {shlex.quote(task.repo_dir.rstrip('/') + '/.')} {shlex.quote(workdir + '/')}")
-        if task.base_commit:
-            steps.append(f"git -C {shlex.quote(workdir)} -c advice.detachedHead=false checkout -q "
-                         f"{shlex.quote(task.base_commit)}")
+    """Create `workdir` holding the starting state of `task` (which has a `repo_dir`)."""
+    assert task.repo_dir, "only tasks whose repository is in the image need a sandbox step"
+    steps = [f"mkdir -p {shlex.quote(workdir)}",
+             f"cp -a {shlex.quote(task.repo_dir.rstrip('/') + '/.')} {shlex.quote(workdir + '/')}"]
+    if task.base_commit:
+        steps.append(f"git -C {shlex.quote(workdir)} -c advice.detachedHead=false checkout -q "
+                     f"{shlex.quote(task.base_commit)}")
     result = sb.exec(" && ".join(steps), timeout=SETUP_TIMEOUT, env=GIT_ENV)
     if not result.ok:
         raise WorkspaceSetupError(f"task {task.id}: cannot lay out the workspace in image {task.image or 'default'}: "
