@@ -18,6 +18,8 @@ from pathlib import Path
 import git
 
 REF_PREFIX = "refs/agents/"
+# Selection-policy versions (the meta-loop, dgm/meta): their own lineage from a separate root commit.
+POLICY_REF_PREFIX = "refs/policies/"
 # Caches an agent's own test runs leave behind are not part of the agent. Applied explicitly
 # (not through .gitignore rules, which an evolved agent could write to hide its own files).
 _CACHE_PATHSPECS = (":(glob)**/__pycache__/**", ":(glob)**/*.pyc", ":(glob)**/.pytest_cache/**")
@@ -91,12 +93,22 @@ class GitStore:
     def delete_ref(self, name: str) -> None:
         self._git("update-ref", "-d", REF_PREFIX + name)
 
+    def set_policy_ref(self, name: str, commit: str) -> None:
+        self._git("update-ref", POLICY_REF_PREFIX + name, commit)
+
     # -- reading ---------------------------------------------------------------------------
 
     def ref(self, name: str) -> str | None:
         """The commit `refs/agents/<name>` points at, or None."""
+        return self._resolve(REF_PREFIX + name)
+
+    def policy_ref(self, name: str) -> str | None:
+        """The commit `refs/policies/<name>` points at, or None."""
+        return self._resolve(POLICY_REF_PREFIX + name)
+
+    def _resolve(self, ref: str) -> str | None:
         status, out, _ = self._repo.git.execute(
-            ["git", "rev-parse", "--verify", "--quiet", REF_PREFIX + name + "^{commit}"],
+            ["git", "rev-parse", "--verify", "--quiet", ref + "^{commit}"],
             env=_IDENTITY, with_extended_output=True, with_exceptions=False,
         )
         return out.strip() if status == 0 else None

@@ -2,7 +2,7 @@
 
     archive/<run>/config.yaml   fully resolved config, written once at create
     archive/<run>/agents.git    bare repo, one commit + ref (refs/agents/<id>) per agent
-    archive/<run>/run.db        SQLite (WAL): agents, evaluations, jobs, events (+ llm_calls)
+    archive/<run>/run.db        SQLite (WAL): agents, evaluations, jobs, events, policies (+ llm_calls)
     archive/<run>/agents/<id>/  artifacts, published whole by rename
 
 Write order, so a crash at any point loses no finished work and shows nothing half-done:
@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -121,6 +123,54 @@ def _job(row: tuple[Any, ...]) -> Job:
                None if row[7] is None else json.loads(row[7]), row[8])
 
 
+POLICY_STATUSES: tuple[str, ...] = ("incumbent", "candidate", "trial", "kept", "reverted", "rejected")
+_POLICY_ID = re.compile(r"p(0|[1-9][0-9]*)")
+# Selection-policy versions of the meta-loop (dgm/meta, docs/meta.md). Created when a store is
+# opened writable, so runs made before the meta-loop existed still open (read-only: no rows).
+_POLICIES_TABLE = f"""CREATE TABLE IF NOT EXISTS policies (
+    id TEXT PRIMARY KEY,
+    parent_id TEXT REFERENCES policies(id),
+    commit_sha TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({', '.join(repr(s) for s in POLICY_STATUSES)})),
+    reason TEXT,
+    generation INTEGER NOT NULL,
+    governed TEXT NOT NULL DEFAULT '[]',
+    failures INTEGER NOT NULL DEFAULT 0,
+    meta_fitness REAL,
+    created_at REAL NOT NULL
+)"""
+_POLICY_COLUMNS = "id, parent_id, commit_sha, origin, status, reason, generation, governed, failures, meta_fitness, created_at"
+
+
+class UnknownPolicyError(DgmError):
+    """No policy version with that id."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """One version of the evolvable selection policy. `generation`: created after that generation
+    finished (0: the seed policy); `governed`: generations whose parents it chose; `failures`:
+    generations where it crashed or answered badly and the built-in chose instead."""
+
+    id: str
+    parent_id: str | None
+    commit: str
+    origin: str            # seed | meta
+    status: str            # one of POLICY_STATUSES
+    reason: str | None
+    generation: int
+    governed: tuple[int, ...]
+    failures: int
+    meta_fitness: float | None
+    created_at: float
+
+
+def _policy(row: tuple[Any, ...]) -> PolicyVersion:
+    return PolicyVersion(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])),
+                         row[8], row[9], row[10])
+
+
 class RunStore:
     """Facade over config.yaml, agents.git, run.db and the artifact directories of one run."""
 
@@ -205,6 +255,8 @@ class RunStore:
             conn.close()
             gitstore.close()
             raise DamagedRunError(f"{run_dir / DB_FILE} is damaged: missing tables {', '.join(absent)}")
+        if not readonly:
+            conn.execute(_POLICIES_TABLE)
         return cls(run_dir, dbmod.Database(conn), gitstore, readonly=readonly)
 
     def close(self) -> None:
@@ -580,6 +632,82 @@ class RunStore:
             spend[owner] = (before[0] + float(dollars or 0.0), before[1] + int(tokens or 0))
         return spend
 
+    # -- selection-policy versions (the meta-loop) -------------------------------------------
+
+    def commit_policy(self, policy_id: str, parent_id: str | None, source: Path) -> str:
+        """Store a policy version's files as a commit on its parent version's (the seed policy
+        starts its own root commit) and point `refs/policies/<id>` at it. Call before add_policy."""
+        self._require_writable()
+        _check_policy_id(policy_id)
+        parent = None if parent_id is None else self.policy(parent_id).commit
+        sha = self.git.commit_tree(Path(source), parent, f"policy {policy_id}" + (f" (parent {parent_id})" if parent_id else " (seed)"))
+        self.git.set_policy_ref(policy_id, sha)
+        return sha
+
+    def add_policy(self, policy_id: str, parent_id: str | None, commit: str, *, origin: str, status: str,
+                   generation: int, reason: str | None = None) -> PolicyVersion:
+        _check_policy_id(policy_id)
+        _check_policy_status(status)
+        if self.git.policy_ref(policy_id) != commit:
+            raise DgmError(f"policy {policy_id}: commit {commit} is not refs/policies/{policy_id}; call commit_policy first")
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO policies ({_POLICY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, '[]', 0, NULL, ?)",
+                (policy_id, parent_id, commit, origin, status, reason, generation, time.time()),
+            )
+        return self.policy(policy_id)
+
+    def set_policy_status(self, policy_id: str, status: str, *, reason: str | None = None,
+                          meta_fitness: float | None = None) -> None:
+        """New status; `reason` and `meta_fitness` replace the stored ones when given."""
+        _check_policy_status(status)
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE policies SET status = ?, reason = COALESCE(?, reason), "
+                "meta_fitness = COALESCE(?, meta_fitness) WHERE id = ?", (status, reason, meta_fitness, policy_id))
+            if cursor.rowcount == 0:
+                raise UnknownPolicyError(f"unknown policy {policy_id!r} in {self.run_dir}")
+
+    def record_policy_use(self, policy_id: str, generation: int, *, failed: bool) -> None:
+        """The version chose generation's parents, or (failed) it could not and the built-in did."""
+        with self._write() as conn:
+            version = self.policy(policy_id)
+            if failed:
+                conn.execute("UPDATE policies SET failures = failures + 1 WHERE id = ?", (policy_id,))
+            elif generation not in version.governed:
+                conn.execute("UPDATE policies SET governed = ? WHERE id = ?",
+                             (json.dumps(sorted((*version.governed, generation))), policy_id))
+
+    def find_policy(self, policy_id: str) -> PolicyVersion | None:
+        if not self._has_policies():
+            return None
+        with self._db.reading() as conn:
+            row = conn.execute(f"SELECT {_POLICY_COLUMNS} FROM policies WHERE id = ?", (policy_id,)).fetchone()
+        return None if row is None else _policy(row)
+
+    def policy(self, policy_id: str) -> PolicyVersion:
+        found = self.find_policy(policy_id)
+        if found is None:
+            raise UnknownPolicyError(f"unknown policy {policy_id!r} in {self.run_dir} (see `dgm archive policies`)")
+        return found
+
+    def list_policies(self) -> list[PolicyVersion]:
+        """Every version in creation order (none in a run made before the meta-loop existed)."""
+        if not self._has_policies():
+            return []
+        with self._db.reading() as conn:
+            rows = conn.execute(f"SELECT {_POLICY_COLUMNS} FROM policies ORDER BY generation, rowid").fetchall()
+        return [_policy(row) for row in rows]
+
+    def checkout_policy(self, policy_id: str, dest: Path) -> None:
+        self.git.checkout(self.policy(policy_id).commit, Path(dest))
+
+    def policy_diff(self, old_id: str, new_id: str) -> str:
+        return self.git.diff(self.policy(old_id).commit, self.policy(new_id).commit)
+
+    def _has_policies(self) -> bool:
+        return bool(self.select("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'policies'"))
+
     # -- helpers -----------------------------------------------------------------------------
 
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -598,3 +726,13 @@ class RunStore:
     def _require_writable(self) -> None:
         if self.readonly:
             raise ReadOnlyStoreError(f"{self.run_dir} was opened read-only; open it with readonly=False to write")
+
+
+def _check_policy_id(policy_id: str) -> None:
+    if _POLICY_ID.fullmatch(policy_id) is None:
+        raise DgmError(f"bad policy id {policy_id!r}: expected p<number>, e.g. p1")
+
+
+def _check_policy_status(status: str) -> None:
+    if status not in POLICY_STATUSES:
+        raise ValueError(f"policy status {status!r}: expected one of {', '.join(POLICY_STATUSES)}")
