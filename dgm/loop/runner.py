@@ -35,6 +35,11 @@ class Runner:
         self.ctx = ctx
         self.pipeline = ChildPipeline(ctx)
         self._started = time.monotonic()
+        self.meta = None
+        if ctx.config.meta.enabled:  # the meta-loop (dgm/meta): evolved selection policies, sandboxed
+            from dgm.meta.governor import Governor
+
+            self.meta = Governor(ctx)
 
     def run(self) -> Outcome:
         ctx = self.ctx
@@ -49,10 +54,14 @@ class Runner:
             reason = self._stop_reason()
             if reason:
                 break
+            if self.meta is not None:
+                self.meta.after_generation(generation - 1, more=True)
             self._run_generation(generation)
             generation += 1
         else:
             reason = self._stop_reason() or "generations"
+        if self.meta is not None:
+            self.meta.after_generation(generation - 1, more=False)  # decide a trial that just ended
         outcome = Outcome(reason, generation - 1)
         ctx.store.add_event("run_finished", {"reason": reason, "generations_done": outcome.generations_done})
         _log.info("run finished", reason=reason, generations=outcome.generations_done, run=str(ctx.store.run_dir))
@@ -80,9 +89,13 @@ class Runner:
             if event.payload["generation"] == generation:
                 return list(event.payload["parents"])
         loop = self.ctx.config.loop
-        rng = random.Random(f"{self.ctx.config.run.seed}:selection:{generation}")
+        seed = f"{self.ctx.config.run.seed}:selection:{generation}"
+        rng = random.Random(seed)
         summary = store.summary()
-        parents = get_policy(loop.selection).select(summary, loop.children_per_generation, rng)
+        policy, n = get_policy(loop.selection), loop.children_per_generation
+        if self.meta is not None:  # the governing policy version chooses, the built-in if it fails
+            return self.meta.plan(generation, summary, n, seed, lambda: policy.select(summary, n, rng))
+        parents = policy.select(summary, n, rng)
         store.add_event("generation_planned", {"generation": generation, "parents": parents, "policy": loop.selection})
         return parents
 
