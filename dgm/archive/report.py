@@ -345,6 +345,10 @@ def _spend_chart(stats: Sequence[GenerationStats]) -> str:
     return "".join(parts)
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _amount(value: float, dollars: bool) -> str:
     return f"${value:.4g}" if dollars else f"{value:,.0f}"
 
@@ -371,10 +375,10 @@ def _agent_table(archive: Archive, data: ReportData) -> str:
     rows = []
     for agent in archive.agents:
         dollars, tokens = data.spend.get(agent.id, (0.0, 0))
-        status = agent.status + (f": {agent.invalid_reason}" if agent.invalid_reason else "")
+        status = agent.status + (f": {_clip(agent.invalid_reason, 120)}" if agent.invalid_reason else "")
         rows.append(
             f'<tr id="agent-{escape(agent.id)}"><td>{escape(agent.id)}</td><td>{escape(agent.parent_id or "-")}</td>'
-            f"<td>{agent.generation}</td><td>{escape(status)}</td><td>{'yes' if agent.admitted else 'no'}</td>"
+            f"<td>{agent.generation}</td><td class=\"wrap\">{escape(status)}</td><td>{'yes' if agent.admitted else 'no'}</td>"
             f"<td>{escape(stages_text(agent) or '-')}</td><td>{score_text(agent.score)}</td>"
             f"<td>{archive.admitted_children.get(agent.id, 0)}</td><td>${dollars:.4f}</td><td>{tokens:,}</td>"
             f"<td class=\"wrap\">{escape(data.diagnoses.get(agent.id, ''))}</td></tr>"
@@ -408,20 +412,22 @@ svg text{font:11px system-ui,sans-serif;fill:#333}svg text.axis{fill:#777}
 border:1px solid #bbb;border-radius:6px;padding:10px 12px;box-shadow:0 2px 8px rgba(0,0,0,.15)}
 """
 
-# Click a node: its tooltip text in a panel, its table row highlighted.
+# Click a node (or open the report at #<agent id>): its tooltip text in a panel, its row highlighted.
 SCRIPT = """
 (function () {
   var panel = document.getElementById('details');
-  document.querySelectorAll('svg.tree g.agent').forEach(function (node) {
-    node.addEventListener('click', function () {
-      var title = node.querySelector('title');
-      panel.textContent = title ? title.textContent : node.getAttribute('data-id');
-      panel.hidden = false;
-      document.querySelectorAll('tr.selected').forEach(function (row) { row.classList.remove('selected'); });
-      var row = document.getElementById('agent-' + node.getAttribute('data-id'));
-      if (row) { row.classList.add('selected'); }
-    });
-  });
+  function select(node) {
+    var title = node.querySelector('title');
+    panel.textContent = title ? title.textContent : node.getAttribute('data-id');
+    panel.hidden = false;
+    document.querySelectorAll('tr.selected').forEach(function (row) { row.classList.remove('selected'); });
+    var row = document.getElementById('agent-' + node.getAttribute('data-id'));
+    if (row) { row.classList.add('selected'); }
+  }
+  var nodes = document.querySelectorAll('svg.tree g.agent[data-id]');
+  nodes.forEach(function (node) { node.addEventListener('click', function () { select(node); }); });
   panel.addEventListener('click', function () { panel.hidden = true; });
+  var wanted = decodeURIComponent(window.location.hash.slice(1));
+  nodes.forEach(function (node) { if (wanted && node.getAttribute('data-id') === wanted) { select(node); } });
 })();
 """

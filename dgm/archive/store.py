@@ -20,7 +20,9 @@ Thread safety: one connection shared by all threads behind a lock (see `db.Datab
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import operator
 import os
 import re
 import secrets
@@ -397,6 +399,17 @@ class RunStore:
         return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12])
                 for r in rows]
 
+    def top_scored(self) -> list[AgentLine]:
+        """The evaluated agents that share the highest score (`views.best_of` breaks the tie):
+        finding the best agent without reading every row."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_LINE_COLUMNS} FROM agents WHERE status = 'evaluated' AND score = "
+                "(SELECT MAX(score) FROM agents WHERE status = 'evaluated') ORDER BY generation, slot"
+            ).fetchall()
+        return [AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11], r[12])
+                for r in rows]
+
     def children(self, agent_id: str) -> list[Agent]:
         with self._db.reading() as conn:
             rows = conn.execute(
@@ -438,9 +451,9 @@ class RunStore:
         from dgm.archive.summary import ArchiveSummary
 
         with self._db.reading():
-            agents = self.list_agents()
+            agents = self.list_agent_lines()  # a summary has no flags: skip parsing them
             outcomes = self.task_outcomes()
-        return ArchiveSummary.from_agents(agents, outcomes)
+        return ArchiveSummary.from_agents(agents, outcomes)  # type: ignore[arg-type]  # same fields
 
     # -- evaluations -------------------------------------------------------------------------
 
@@ -464,13 +477,17 @@ class RunStore:
 
     def task_outcomes(self) -> dict[str, dict[str, bool]]:
         """Agent -> task -> resolved, over scored outcomes (infra errors say nothing about the agent)."""
+        # Streamed from the cursor (no list of a million row tuples), grouped by agent in key
+        # order, and each task id stored once: SQLite hands out a new string per row.
         outcomes: dict[str, dict[str, bool]] = {}
+        names: dict[str, str] = {}
         with self._db.reading() as conn:
             rows = conn.execute(
-                "SELECT agent_id, task_id, status FROM evaluations WHERE status != 'infra_error' ORDER BY agent_id, task_id"
-            ).fetchall()
-        for agent_id, task_id, status in rows:
-            outcomes.setdefault(agent_id, {})[task_id] = status == "resolved"
+                "SELECT agent_id, task_id, status = 'resolved' FROM evaluations WHERE status != 'infra_error' "
+                "ORDER BY agent_id, task_id"
+            )
+            for agent_id, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+                outcomes[agent_id] = {names.setdefault(task_id, task_id): bool(resolved) for _, task_id, resolved in group}
         return outcomes
 
     # -- jobs --------------------------------------------------------------------------------

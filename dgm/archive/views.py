@@ -8,7 +8,8 @@ record with the attributes of `AgentLike` (the store's `Agent` and its flag-less
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +21,8 @@ class AgentLike(Protocol):
     parent_id: str | None
     generation: int
     slot: int
+    commit: str
+    origin: str
     status: str
     invalid_reason: str | None
     admitted: bool
@@ -47,34 +50,48 @@ def score_text(score: float | None) -> str:
     return "-" if score is None else f"{score:.3f}"
 
 
-def _best_key(agent: AgentLike) -> tuple[float, int, int, int]:
-    # Highest pooled score; a tie goes to the agent judged on more tasks (firmer evidence),
-    # then to the earliest (it got there first, with fewer changes behind it).
-    return (agent.score or 0.0, tasks_run(agent), -agent.generation, -agent.slot)
+def best_of(agents: Iterable[AgentLike]) -> AgentLike | None:
+    """The evaluated agent with the highest score. A tie goes to the agent judged on more tasks
+    (firmer evidence), then to the earliest (it got there first, with fewer changes behind it).
+    None when no agent has a score."""
+    scored = [agent for agent in agents if agent.status == "evaluated" and agent.score is not None]
+    return max(scored, key=lambda a: (a.score, tasks_run(a), -a.generation, -a.slot), default=None)
 
 
 class Archive:
-    """The agents of a run (creation order) with the links the views need, built in one pass."""
+    """The agents of a run (creation order) with the links the views need, each built on first
+    use (a listing needs only the child counts, the tree needs everything)."""
 
     def __init__(self, agents: Sequence[AgentLike]) -> None:
         self.agents = list(agents)
-        self.by_id: dict[str, AgentLike] = {agent.id: agent for agent in self.agents}
-        self.children: dict[str, list[str]] = {}
-        self.admitted_children: dict[str, int] = {}
+
+    @functools.cached_property
+    def by_id(self) -> dict[str, AgentLike]:
+        return {agent.id: agent for agent in self.agents}
+
+    @functools.cached_property
+    def children(self) -> dict[str, list[str]]:
+        """Parent id -> all its children's ids (admitted or not), in creation order."""
+        children: dict[str, list[str]] = {}
         for agent in self.agents:
             if agent.parent_id is not None:
-                self.children.setdefault(agent.parent_id, []).append(agent.id)
-                if agent.admitted:
-                    self.admitted_children[agent.parent_id] = self.admitted_children.get(agent.parent_id, 0) + 1
+                children.setdefault(agent.parent_id, []).append(agent.id)
+        return children
+
+    @functools.cached_property
+    def admitted_children(self) -> dict[str, int]:
+        """Parent id -> number of admitted children (what selection policies count)."""
+        counts: dict[str, int] = {}
+        for agent in self.agents:
+            if agent.admitted and agent.parent_id is not None:
+                counts[agent.parent_id] = counts.get(agent.parent_id, 0) + 1
+        return counts
 
     def __len__(self) -> int:
         return len(self.agents)
 
     def best(self) -> AgentLike | None:
-        """The evaluated agent with the highest score (see `_best_key` for ties); None before
-        any agent has a score."""
-        scored = [agent for agent in self.agents if agent.status == "evaluated" and agent.score is not None]
-        return max(scored, key=_best_key, default=None)
+        return best_of(self.agents)
 
     def lineage(self, agent_id: str) -> list[AgentLike]:
         """Seed first, ending with `agent_id` (which must be in the archive)."""
@@ -123,17 +140,17 @@ def agent_row(agent: AgentLike, archive: Archive) -> dict[str, Any]:
         "parent": agent.parent_id,
         "generation": agent.generation,
         "slot": agent.slot,
-        "origin": getattr(agent, "origin", None),
+        "origin": agent.origin,
         "status": agent.status,
         "invalid_reason": agent.invalid_reason,
         "admitted": agent.admitted,
         "eligible": eligible(agent),
-        "stages": [stage.to_json() for stage in agent.stages],
+        "stages": [{"resolved": stage.resolved, "total": stage.total} for stage in agent.stages],
         "score": agent.score,
         "children": archive.admitted_children.get(agent.id, 0),
         "cost": agent.cost,
         "tokens": agent.tokens,
-        "commit": getattr(agent, "commit", None),
+        "commit": agent.commit,
     }
 
 

@@ -338,14 +338,15 @@ def _lineage(args: argparse.Namespace) -> int:
 
 def best_data(run_dir: Path) -> dict[str, Any] | None:
     """The best agent's row with its lineage, or None when no agent has a score yet."""
-    from dgm.archive.views import agent_row
+    from dgm.archive.views import Archive, agent_row, best_of
 
     with _store(run_dir) as store:
-        archive, _ = _archive(store)
-    best = archive.best()
-    if best is None:
-        return None
-    return {**agent_row(best, archive), "lineage": [a.id for a in archive.lineage(best.id)]}
+        best = best_of(store.top_scored())
+        if best is None:
+            return None
+        # Only what the row needs: the agent, its lineage and its admitted children.
+        family = Archive([*store.lineage(best.id)[:-1], best, *store.children(best.id)])
+    return {**agent_row(best, family), "lineage": [a.id for a in family.lineage(best.id)]}
 
 
 def _best(args: argparse.Namespace) -> int:
