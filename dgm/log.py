@@ -33,6 +33,19 @@ class _Tee:
         return self._console(logger, method, dict(event))
 
 
+class _Console:
+    """Prints rendered lines to `stream`, or to whatever `sys.stderr` is at the time of writing
+    (binding it once would break when a caller swaps stderr, as test runners do)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        print(message, file=self._stream or sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = failure = err = msg
+
+
 def configure(run_dir: Path | None = None, *, level: str = "info", stream: TextIO | None = None) -> None:
     """Set up logging for this process; with `run_dir`, events also go to `run_dir/log.jsonl`."""
     global _json_file
@@ -43,17 +56,17 @@ def configure(run_dir: Path | None = None, *, level: str = "info", stream: TextI
         if run_dir is not None:
             run_dir.mkdir(parents=True, exist_ok=True)
             _json_file = open(run_dir / "log.jsonl", "a", encoding="utf-8")
-    out = stream or sys.stderr
+    colors = (stream or sys.stderr).isatty()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            _Tee(structlog.dev.ConsoleRenderer(colors=out.isatty())),
+            _Tee(structlog.dev.ConsoleRenderer(colors=colors)),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        logger_factory=lambda *args: _Console(stream),
         cache_logger_on_first_use=False,
     )
 

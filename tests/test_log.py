@@ -13,7 +13,7 @@ def test_json_file_and_console(tmp_path: Path) -> None:
     console = io.StringIO()
     log.configure(tmp_path, stream=console)
     log.get("t").info("generation_started", generation=3)
-    log.configure(None, stream=io.StringIO())  # closes the file
+    log.configure(None)  # closes the file
     records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert records[-1]["event"] == "generation_started"
     assert records[-1]["generation"] == 3 and records[-1]["level"] == "info"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def request_stop(run_dir: Path) -> None:
 def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path | None = None,
            replay_attempts: dict[str, int] | None = None) -> Any:
     from dgm.benchmarks import load_suite, select
-    from dgm.executor import LocalExecutor
+    from dgm import executor as executors
     from dgm.llm.gateway import Gateway
     from dgm.llm.service import LLMService
     from dgm.loop.context import RunContext
@@ -128,7 +129,8 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
                 reset = store.reset_interrupted_jobs()
                 store.add_event("resumed", {"reset_jobs": reset})
             with LLMService(config, cassette_db, mode) as llm, Gateway(llm) as gateway, \
-                    LocalExecutor(config.loop.workers) as executor, \
+                    closing(executors.create(config, llm=llm, gateway=gateway, run=run_dir.name,
+                                             cassette_db=cassette_db)) as executor, \
                     Progress(lambda: _spend(llm)) as progress:
                 ctx = RunContext(config=config, store=store, llm=llm, gateway=gateway, executor=executor,
                                  tasks=tasks, progress=progress, resumed=resumed, replay_attempts=replay_attempts)
@@ -139,6 +141,7 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
     finally:
         prune(run=store.run_id)
         store.close()
+        log.configure(None)  # the run's log file is closed; later events go to the console only
 
 
 def _spend(llm: Any) -> str:
