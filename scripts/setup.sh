@@ -49,3 +49,10 @@ if ! command -v debootstrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-g
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 .venv/bin/dgm sandbox build
+
+# 4. Headless Chromium for the HTML report test (tests/test_report.py renders `dgm archive report`).
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing chromium with apt (the report test opens the HTML report headless)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
