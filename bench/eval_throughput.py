@@ -1,11 +1,12 @@
 """Evaluation throughput: tasks per minute at 1, 2, 4 and 8 workers.
 
 Each task is solved by the seed agent against the scripted model with a fixed latency per call
-(`--calls` calls: a tool call, then a final answer) and graded in a fresh sandbox, exactly as
+(`--calls` calls: tool calls, then a final answer) and graded in a fresh sandbox, exactly as
 `dgm eval` does. When model latency dominates, W workers should approach a W-fold speed-up; the
-goal is >= 5x at 8 workers. Tasks are the first N of the built-in `mini` suite.
+goal is >= 5x at 8 workers. Each W runs `--rounds` rounds of W tasks (at least 4 tasks), taken
+from the built-in `mini` suite; the speed-up is the ratio of tasks per minute to W = 1's.
 
-    .venv/bin/python bench/eval_throughput.py [--tasks 16] [--latency 5] [--workers 1,2,4,8]
+    .venv/bin/python bench/eval_throughput.py [--calls 6] [--latency 4] [--rounds 2] [--workers 1,2,4,8]
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def measure(workers: int, tasks: list, script: Path, root: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=16)
-    parser.add_argument("--latency", type=float, default=5.0, help="seconds per model call")
-    parser.add_argument("--calls", type=int, default=2, help="model calls per task")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of W tasks per worker count")
+    parser.add_argument("--latency", type=float, default=4.0, help="seconds per model call")
+    parser.add_argument("--calls", type=int, default=6, help="model calls per task")
     parser.add_argument("--workers", default="1,2,4,8")
     args = parser.parse_args()
 
@@ -68,19 +69,22 @@ def main() -> None:
     from dgm.config import BenchmarkConfig
 
     log.configure(level="warning")
-    tasks = load_suite(BenchmarkConfig(name="mini"))[:args.tasks]
+    suite = load_suite(BenchmarkConfig(name="mini"))
     counts = [int(w) for w in args.workers.split(",")]
-    print(f"{len(tasks)} mini tasks, seed agent, scripted model: {args.calls} call(s) of {args.latency:g}s per task")
-    print(f"{'workers':>7}  {'seconds':>8}  {'tasks/min':>9}  {'speed-up':>8}")
+    print(f"seed agent on mini tasks, scripted model: {args.calls} call(s) of {args.latency:g}s per task, "
+          f"{args.rounds} round(s) per worker count")
+    print(f"{'workers':>7}  {'tasks':>5}  {'seconds':>8}  {'tasks/min':>9}  {'speed-up':>8}")
     with tempfile.TemporaryDirectory(prefix="dgm-bench-eval-") as tmp:
         root = Path(tmp)
         script = root / "script.yaml"
         script.write_text(script_text(args.latency, args.calls))
         baseline = None
         for workers in counts:
+            tasks = suite[:max(args.rounds * workers, 4)]
             elapsed = measure(workers, tasks, script, root)
-            baseline = baseline or elapsed
-            print(f"{workers:>7}  {elapsed:>8.1f}  {len(tasks) * 60 / elapsed:>9.1f}  {baseline / elapsed:>7.2f}x",
+            per_minute = len(tasks) * 60 / elapsed
+            baseline = baseline or per_minute
+            print(f"{workers:>7}  {len(tasks):>5}  {elapsed:>8.1f}  {per_minute:>9.1f}  {per_minute / baseline:>7.2f}x",
                   flush=True)
 
 

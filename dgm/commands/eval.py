@@ -109,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
         log.configure(out_dir, level="warning" if args.json else "info", stream=sys.stderr)
         run_label = f"eval-{stamp}-{secrets.token_hex(3)}"
         console = None if args.json else _console()
-        on_result = None if console is None else (lambda r: console.print(f"  {_styled(r.status)}  {r.task_id}"))
+        on_result = None
+        if console is not None:
+            on_result = lambda r: console.print(f"  {_styled(r.status)}  {_escape(r.task_id)}")  # noqa: E731
         try:
             with LLMService(config, out_dir / "llm.db") as llm, Gateway(llm) as gateway:
                 if console is not None:
@@ -140,6 +142,12 @@ def _model(llm: Any) -> str:
         return "none configured (model calls fail in the trajectory)"
 
 
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _console() -> Any:
     from rich.console import Console
 
@@ -154,14 +162,13 @@ def _styled(status: str) -> str:
 
 
 def _print_report(report: Any, out_dir: Path, console: Any) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{report.agent} on {report.benchmark}")
     for column in ("task", "status", "reason", "tokens", "cost $", "seconds"):
         table.add_column(column, justify="right" if column in ("tokens", "cost $", "seconds") else "left")
     for r in report.results:
-        table.add_row(escape(r.task_id), _styled(r.status), escape(r.reason[:80]), str(r.tokens), f"{r.cost:.4f}",
+        table.add_row(_escape(r.task_id), _styled(r.status), _escape(r.reason[:80]), str(r.tokens), f"{r.cost:.4f}",
                       f"{r.duration:.1f}")
     console.print(table)
     for stage in report.stages:
