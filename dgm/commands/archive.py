@@ -97,14 +97,12 @@ def format_table(headers: Sequence[str], right: Iterable[str], rows: Sequence[Se
     Hand-made rather than rich: 100,000 rows print in a fraction of a second."""
     right_set = set(right)
     widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(headers)]
-
-    def line(cells: Sequence[str]) -> str:
-        return " " + "   ".join(cell.rjust(w) if h in right_set else cell.ljust(w)
-                                for cell, w, h in zip(cells, widths, headers)).rstrip()
-
+    # One format string for every line: a single C call per row.
+    template = " " + "   ".join(f"{{:{'>' if h in right_set else '<'}{w}}}" for h, w in zip(headers, widths))
     total = sum(widths) + 3 * (len(widths) - 1)
     out = [] if title is None else [" " + title.center(total).rstrip(), ""]
-    out += [line(headers), " " + "─" * total, *(line(row) for row in rows)]
+    out += [template.format(*headers).rstrip(), " " + "─" * total]
+    out += [template.format(*row).rstrip() for row in rows]
     return "\n".join(out)
 
 
