@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dgm.archive.records import AGENT_STATUSES
+from dgm.commands.archive_policies import add_policies_parser, is_policy_id, policy_diff, run_policies
 
 if TYPE_CHECKING:
     from dgm.archive.store import RunStore
     from dgm.archive.views import Archive
 
-HELP = "inspect a run's archive: ls, show, tree, diff, lineage, best, export, report, check"
+HELP = "inspect a run's archive: ls, show, tree, diff, lineage, best, export, report, check, policies"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     action("show", "one agent: metadata, the diagnosis behind it, diff stat, evaluation, log paths").add_argument(
         "agent", metavar="ID")
     action("tree", "the archive as a tree with scores, the best lineage marked")
-    diff = action("diff", "source diff of agent A against its parent, or from A to B")
+    diff = action("diff", "source diff of agent A against its parent, or from A to B (also policy versions, e.g. p1)")
     diff.add_argument("agent", metavar="A")
     diff.add_argument("other", nargs="?", metavar="B", help="diff A..B instead of parent(A)..A")
     action("lineage", "the chain of ancestors from the seed to an agent, with what each change was for").add_argument(
@@ -56,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                     json_flag=False)
     report.add_argument("--out", type=Path, metavar="FILE", help="default: RUN_DIR/report.html")
     action("check", "verify commits, parents, artifacts and jobs; exit 1 listing any problem", json_flag=False)
+    add_policies_parser(sub)
 
 
 @contextmanager
@@ -78,17 +80,22 @@ def _archive(store: "RunStore", *, status: str | None = None) -> tuple["Archive"
 # -- ls ----------------------------------------------------------------------------------------
 
 
-def agent_rows(run_dir: Path, *, sort: str = "generation", status: str | None = None) -> list[dict[str, Any]]:
-    """One dict per agent (what `ls --json` prints), filtered and sorted."""
+def iter_agent_rows(run_dir: Path, *, sort: str = "generation", status: str | None = None) -> Iterator[dict[str, Any]]:
+    """One dict per agent (what `ls --json` prints), filtered and sorted, made as they are
+    consumed: 100,000 rows never sit in memory at once."""
     from dgm.archive.views import agent_row
 
     with _store(run_dir) as store:
         archive, chosen = _archive(store, status=status)
-    rows = [agent_row(agent, archive) for agent in chosen]
     if sort == "score":
         # Best first; unscored agents last; ties keep creation order (sort is stable).
-        rows.sort(key=lambda row: (row["score"] is None, -(row["score"] or 0.0)))
-    return rows
+        chosen = sorted(chosen, key=lambda agent: (agent.score is None, -(agent.score or 0.0)))
+    for agent in chosen:
+        yield agent_row(agent, archive)
+
+
+def agent_rows(run_dir: Path, *, sort: str = "generation", status: str | None = None) -> list[dict[str, Any]]:
+    return list(iter_agent_rows(run_dir, sort=sort, status=status))
 
 
 def format_table(headers: Sequence[str], right: Iterable[str], rows: Sequence[Sequence[str]],
@@ -109,20 +116,19 @@ def format_table(headers: Sequence[str], right: Iterable[str], rows: Sequence[Se
 def print_agents(run_dir: Path, *, sort: str = "generation", status: str | None = None) -> None:
     from dgm.archive.views import score_text
 
-    rows = agent_rows(run_dir, sort=sort, status=status)
     cells = [
         (row["id"], row["parent"] or "-", str(row["generation"]), row["status"], "yes" if row["admitted"] else "no",
          " ".join(f"{s['resolved']}/{s['total']}" for s in row["stages"]) or "-", score_text(row["score"]),
          str(row["children"]), f"${row['cost']:.2f}")
-        for row in rows
+        for row in iter_agent_rows(run_dir, sort=sort, status=status)
     ]
     headers = ("id", "parent", "gen", "status", "admitted", "stages", "score", "children", "cost")
-    _write(format_table(headers, ("gen", "score", "children", "cost"), cells, title=f"{run_dir} ({len(rows)} agents)"))
+    _write(format_table(headers, ("gen", "score", "children", "cost"), cells, title=f"{run_dir} ({len(cells)} agents)"))
 
 
 def _ls(args: argparse.Namespace) -> int:
     if args.json:
-        _write_json_list(agent_rows(args.run_dir, sort=args.sort, status=args.status))
+        _write_json_list(iter_agent_rows(args.run_dir, sort=args.sort, status=args.status))
     else:
         print_agents(args.run_dir, sort=args.sort, status=args.status)
     return 0
@@ -372,6 +378,8 @@ def diff_data(run_dir: Path, agent_id: str, other: str | None = None) -> dict[st
     from dgm.archive.views import diff_stat
     from dgm.errors import DgmError
 
+    if is_policy_id(agent_id):
+        return policy_diff(run_dir, agent_id, other)
     with _store(run_dir) as store:
         agent = store.agent(agent_id)
         if other is None:
@@ -475,17 +483,22 @@ def _write(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
-def _write_json_list(items: Sequence[Any]) -> None:
-    """A JSON array with one item per line: valid JSON, greppable, and fast (the compact C
-    encoder; `indent=` would fall back to the pure-Python one, seconds at 100,000 agents)."""
-    if not items:
-        _write("[]")
-        return
-    _write("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]")
+def _write_json_list(items: Iterable[Any]) -> None:
+    """A JSON array with one item per line, written as the items come: valid JSON, greppable,
+    and fast (the compact C encoder; `indent=` would fall back to the pure-Python one, seconds
+    at 100,000 agents)."""
+    encode = json.JSONEncoder(check_circular=False).encode
+    out = sys.stdout
+    separator = "[\n"
+    for item in items:
+        out.write(separator)
+        out.write(encode(item))
+        separator = ",\n"
+    out.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 ACTIONS = {"ls": _ls, "show": _show, "tree": _tree, "diff": _diff, "lineage": _lineage, "best": _best,
-           "export": _export, "report": _report, "check": _check}
+           "export": _export, "report": _report, "check": _check, "policies": run_policies}
 
 
 def run(args: argparse.Namespace) -> int:
