@@ -1,0 +1,162 @@
+"""Policy code in real sandboxes: the seed policy matches the built-in, hostile policies are
+contained and refused, validation rejects what would break a run, and a failing governing
+policy falls back to the built-in with the failure recorded."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dgm.archive.records import StageScore
+from dgm.archive.store import RunStore
+from dgm.archive.summary import ArchiveSummary
+from dgm.config import SandboxConfig, load
+from dgm.loop.context import RunContext
+from dgm.meta import synthetic, versions
+from dgm.meta.contract import PolicyAnswerError, check_answer, policy_input
+from dgm.meta.governor import Governor
+from dgm.meta.sandboxed import PolicyRun, run_policies
+from dgm.meta.validation import validate
+from dgm.selection import get_policy
+
+pytestmark = pytest.mark.docker
+
+SEED_SOURCE = (versions.SEED_POLICY_DIR / "policy.py").read_bytes()
+SANDBOX = SandboxConfig()
+
+
+def containers(label: str) -> list[str]:
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=dgm.run={label}"], capture_output=True,
+                         text=True, check=True).stdout
+    return out.split()
+
+
+def policy(body: str) -> bytes:
+    """A policy whose `choose(data)` answers; `body` is its function body."""
+    return ("import json, os, sys, random\n\ndef choose(data):\n"
+            + "".join(f"    {line}\n" for line in body.strip().splitlines())
+            + "\nprint(json.dumps(choose(json.load(sys.stdin))))\n").encode()
+
+
+VALID = "return [n['id'] for n in data['nodes'] if n['eligible']][:1] * data['n']"
+
+
+def test_seed_policy_makes_the_builtin_choices(docker_ready: None, run_label: str) -> None:
+    builtin = get_policy("score_child_prop")
+    cases = [(name, summary, n, f"{seed}:selection:{generation}")
+             for (name, summary), n, seed, generation in zip(synthetic.cases().items(), (1, 2, 5, 3, 8),
+                                                             (0, 7, 42, 3, 11), (1, 4, 9, 2, 30))]
+    outputs = run_policies([PolicyRun(SEED_SOURCE, policy_input(summary, n, seed)) for _, summary, n, seed in cases],
+                           sandbox_config=SANDBOX, run=run_label, job="seed-equality", seconds=20)
+    for (name, summary, n, seed), output in zip(cases, outputs):
+        assert output.failure(20) is None, (name, output)
+        assert check_answer(output.stdout, summary, n) == builtin.select(summary, n, random.Random(seed)), name
+    assert containers(run_label) == []
+
+
+def test_the_contract_test_passes_for_the_seed_policy_in_a_sandbox(docker_ready: None, run_label: str) -> None:
+    from dgm.sandbox.docker_backend import DockerSandbox
+
+    with DockerSandbox(SANDBOX, run=run_label, job="contract-test", role="policy") as sb:
+        with versions.seed_files() as files:
+            sb.write("/work/policy", files)
+        result = sb.exec("python3 -m pytest -q -p no:cacheprovider", timeout=120, cwd="/work/policy")
+    assert result.exit_code == 0, result.output
+    assert "8 passed" in result.output
+
+
+def test_hostile_policies_are_contained_and_refused(docker_ready: None, run_label: str, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.db").write_text("secret")
+    hostile = {
+        "raises": (policy("return 1 / 0"), "exited with code 1: ZeroDivisionError"),
+        "loops forever": (policy("while True:\n    pass"), "did not finish within 3 s"),
+        "prints non-JSON": (policy("print('I choose g0c0')\nsys.exit(0)"), "not JSON"),
+        "unknown ids": (policy("return ['g99c0'] * data['n']"), "unknown id(s) g99c0"),
+        "10,000 ids": (policy("return [data['nodes'][0]['id']] * 10000"), "returned 10000 ids"),
+        "reads /etc/shadow": (policy(f"open('/etc/shadow').read()\n{VALID}"), "PermissionError"),
+        "reads the run dir": (policy(f"open({str(run_dir / 'run.db')!r}).read()\n{VALID}"), "FileNotFoundError"),
+        "writes the run dir": (policy(f"open({str(run_dir / 'pwned')!r}, 'w').write('x')\n{VALID}"),
+                               "FileNotFoundError"),
+        "lists the host": (policy(f"os.listdir({str(tmp_path)!r})\n{VALID}"), "FileNotFoundError"),
+    }
+    summary = synthetic.all_zero()
+    data = policy_input(summary, 2, "0:selection:1")
+    outputs = run_policies([PolicyRun(source, data) for source, _ in hostile.values()] + [PolicyRun(policy(VALID), data)],
+                           sandbox_config=SANDBOX, run=run_label, job="hostile", seconds=3)
+    for (name, (_, expected)), output in zip(hostile.items(), outputs):
+        problem = output.failure(3)
+        if problem is None:
+            with pytest.raises(PolicyAnswerError) as err:
+                check_answer(output.stdout, summary, 2)
+            problem = str(err.value)
+        assert expected in problem, (name, problem)
+    assert check_answer(outputs[-1].stdout, summary, 2) == ["g0c0", "g0c0"]  # the sandbox still works after them all
+    assert sorted(p.name for p in run_dir.iterdir()) == ["run.db"]
+    assert containers(run_label) == []
+
+
+def test_validation_rejects_what_would_break_a_run(docker_ready: None, run_label: str) -> None:
+    live = synthetic.random_tree(50)
+    ok = validate(SEED_SOURCE, live, 2, sandbox_config=SANDBOX, run=run_label, job="v-seed", seconds=10)
+    assert ok.ok and ok.reason is None
+    assert [case.name for case in ok.cases] == ["one node", "all scores zero", "1000 nodes", "deep tree",
+                                                "wide tree", "live archive", "1000 nodes", "live archive"]
+    recursive = policy("""
+def depth(node_id, parents):
+    return 0 if parents[node_id] is None else 1 + depth(parents[node_id], parents)
+parents = {n['id']: n['parent'] for n in data['nodes']}
+best = max((n for n in data['nodes'] if n['eligible']), key=lambda n: depth(n['id'], parents))
+return [best['id']] * data['n']""")
+    deep = validate(recursive, live, 2, sandbox_config=SANDBOX, run=run_label, job="v-deep", seconds=10)
+    assert not deep.ok and deep.reason.startswith("deep tree: exited with code 1: RecursionError")
+    clock = policy("return random.Random(os.urandom(8)).choices([n['id'] for n in data['nodes'] if n['eligible']], "
+                   "k=data['n'])")
+    nondeterministic = validate(clock, live, 2, sandbox_config=SANDBOX, run=run_label, job="v-clock", seconds=10)
+    assert not nondeterministic.ok
+    assert nondeterministic.reason == "1000 nodes: gave a different answer to the same input and seed (it must be deterministic)"
+
+
+def test_a_failing_governing_policy_falls_back_and_is_recorded(docker_ready: None, run_label: str,
+                                                                tmp_path: Path) -> None:
+    """p1 is on trial for generations 1-2: it crashes on generation 1 and works on generation 2."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "main.py").write_text("print('agent')\n")
+    config = load(None, ["meta.enabled=true", "meta.trial=2", "meta.policy_seconds=5"])
+    with RunStore.create(tmp_path / run_label, config.to_dict(), seed) as store:
+        store.set_scores("g0c0", [StageScore(3, 10)])
+        versions.ensure_seed(store)
+        files = tmp_path / "p1"
+        files.mkdir()
+        (files / "policy.py").write_bytes(policy("""
+if data['seed'].endswith(':1'):
+    raise RuntimeError('trojan')
+return ['g0c0'] * data['n']"""))
+        store.add_policy("p1", "p0", store.commit_policy("p1", "p0", files), origin="meta", status="trial",
+                         generation=0)
+        ctx = RunContext(config=config, store=store, llm=None, gateway=None, executor=None, tasks=[],  # type: ignore[arg-type]
+                         progress=None, work_root=tmp_path)  # type: ignore[arg-type]
+        governor = Governor(ctx)
+        summary = store.summary()
+        builtin = get_policy("score_child_prop")
+        first = governor.plan(1, summary, 2, "0:selection:1", lambda: builtin.select(summary, 2, random.Random(1)))
+        assert first == builtin.select(summary, 2, random.Random(1))
+        second = governor.plan(2, summary, 2, "0:selection:2", lambda: pytest.fail("p1 works on generation 2"))
+        assert second == ["g0c0", "g0c0"]
+        planned = [e.payload for e in store.events(kind="generation_planned")]
+        assert planned[0]["policy"] == "score_child_prop" and planned[0]["policy_version"] == "p1"
+        assert "RuntimeError: trojan" in planned[0]["fallback_reason"]
+        assert planned[1]["policy"] == "p1" and "fallback_reason" not in planned[1]
+        failed = store.events(kind="policy_failed")
+        assert len(failed) == 1 and failed[0].payload["policy"] == "p1" and failed[0].payload["generation"] == 1
+        assert failed[0].payload["fallback"] == "score_child_prop"
+        version = store.policy("p1")
+        assert version.failures == 1 and version.governed == (2,)
+        json.dumps([e.payload for e in store.events()])  # every payload is plain JSON
+    assert containers(ctx.run_label) == []
