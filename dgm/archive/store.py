@@ -20,6 +20,7 @@ Thread safety: one connection shared by all threads behind a lock (see `db.Datab
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import json
 import operator
@@ -118,6 +119,21 @@ class AgentLine(NamedTuple):
 
 
 _LINE_COLUMNS = "id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, scores, score, cost, tokens"
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while turning many rows into small acyclic records:
+    its repeated passes over the growing heap cost more than the building (100,000 agents with
+    their task outcomes: about a third of `summary()`). Process-wide, so a concurrent pause in
+    another thread may end early: that only costs speed."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _job(row: tuple[Any, ...]) -> Job:
@@ -387,17 +403,20 @@ class RunStore:
             clauses.append("status = ?")
             params.append(status)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        with self._db.reading() as conn:
-            rows = conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents{where} ORDER BY generation, slot", params).fetchall()
-        return [_agent(row) for row in rows]
+        with _gc_paused():
+            with self._db.reading() as conn:
+                rows = conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents{where} ORDER BY generation, slot",
+                                    params).fetchall()
+            return [_agent(row) for row in rows]
 
     def list_agent_lines(self) -> list[AgentLine]:
         """All agents in creation order, flag-less (see AgentLine): the fast path for listings."""
-        with self._db.reading() as conn:
-            rows = conn.execute(f"SELECT {_LINE_COLUMNS} FROM agents ORDER BY generation, slot").fetchall()
-        stages, line = _stages, AgentLine
-        return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12])
-                for r in rows]
+        with _gc_paused():
+            with self._db.reading() as conn:
+                rows = conn.execute(f"SELECT {_LINE_COLUMNS} FROM agents ORDER BY generation, slot").fetchall()
+            stages, line = _stages, AgentLine
+            return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12])
+                    for r in rows]
 
     def top_scored(self) -> list[AgentLine]:
         """The evaluated agents that share the highest score (`views.best_of` breaks the tie):
@@ -450,10 +469,11 @@ class RunStore:
         """The archive as selection policies see it."""
         from dgm.archive.summary import ArchiveSummary
 
-        with self._db.reading():
-            agents = self.list_agent_lines()  # a summary has no flags: skip parsing them
-            outcomes = self.task_outcomes()
-        return ArchiveSummary.from_agents(agents, outcomes)  # type: ignore[arg-type]  # same fields
+        with _gc_paused():
+            with self._db.reading():
+                agents = self.list_agent_lines()  # a summary has no flags: skip parsing them
+                outcomes = self.task_outcomes()
+            return ArchiveSummary.from_agents(agents, outcomes)  # type: ignore[arg-type]  # same fields
 
     # -- evaluations -------------------------------------------------------------------------
 
@@ -481,7 +501,7 @@ class RunStore:
         # order, and each task id stored once: SQLite hands out a new string per row.
         outcomes: dict[str, dict[str, bool]] = {}
         names: dict[str, str] = {}
-        with self._db.reading() as conn:
+        with _gc_paused(), self._db.reading() as conn:
             rows = conn.execute(
                 "SELECT agent_id, task_id, status = 'resolved' FROM evaluations WHERE status != 'infra_error' "
                 "ORDER BY agent_id, task_id"
