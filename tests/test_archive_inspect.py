@@ -256,6 +256,28 @@ def test_best_prefers_more_tasks_then_the_earliest_on_ties() -> None:
     assert Archive([]).best() is None
 
 
+def test_best_command_agrees_with_the_full_scan_on_ties(small_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`best` narrows to the top score in SQL; the tie-break must still be the views' rule."""
+    with RunStore.open(small_run, readonly=True) as store:
+        commit = store.agent("g0c0").commit
+    top = [{"resolved": 10, "total": 10}, {"resolved": 50, "total": 50}]
+    conn = dbmod.connect(small_run / "run.db", readonly=False)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO agents (id, parent_id, generation, slot, commit_sha, origin, status, admitted, scores, score, "
+        "created_at) VALUES (?, ?, ?, ?, ?, 'self_improve', ?, 1, ?, ?, 0)",
+        [("g3c0", "g1c1", 3, 0, commit, "evaluated", json.dumps(top[:1]), 1.0),     # perfect, fewer tasks
+         ("g3c1", "g1c0", 3, 1, commit, "pending", json.dumps(top), 1.0),          # not evaluated yet
+         ("g4c0", "g3c0", 4, 0, commit, "evaluated", json.dumps(top), 1.0),        # the best
+         ("g5c0", "g4c0", 5, 0, commit, "evaluated", json.dumps(top), 1.0)])       # as good, but later
+    conn.execute("COMMIT")
+    conn.close()
+    best = cli_json(capsys, "best", str(small_run))
+    with RunStore.open(small_run, readonly=True) as store:
+        assert best["id"] == Archive(store.list_agent_lines()).best().id == "g4c0"
+    assert best["lineage"] == ["g0c0", "g1c1", "g3c0", "g4c0"] and best["children"] == 1
+
+
 def test_unknown_agent_and_seed_diff_are_one_line_errors(small_run: Path) -> None:
     for args, message in (
         (["show", str(small_run), "g9c9"], f"dgm: error: unknown agent 'g9c9' in {small_run}"),
