@@ -124,7 +124,11 @@ class MetaConfig(Section):
 
 
 class ExecutorConfig(Section):
-    kind: Literal["local"] = "local"
+    """Where sandboxed jobs run (DESIGN 3.9): this machine, or nodes of a Ray cluster (docs/scaling.md)."""
+
+    kind: Literal["local", "ray"] = Field(default="local", description="ray: each sandboxed job is a Ray task")
+    address: str = Field(default="auto", min_length=1, description="ray: 'auto' (a cluster started on this machine), host:port or ray://host:port")
+    resource: str = Field(default="docker", min_length=1, description="ray: custom resource that nodes with Docker and the sandbox image offer; one unit per running job")
 
 
 class LanguageConfig(Section):

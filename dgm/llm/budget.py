@@ -96,6 +96,11 @@ class Budget:
         with self._lock:
             return self._jobs.get(job_key, Spend())
 
+    def snapshot(self) -> tuple[Spend, dict[str, Spend]]:
+        """(run, per job) spend: what `restore` takes, to hand the counters to another Budget."""
+        with self._lock:
+            return self._run, dict(self._jobs)
+
     def _run_problem(self) -> str | None:
         cap_dollars, cap_tokens = self._config.max_dollars, self._config.max_tokens
         if cap_dollars is not None and self._run.dollars >= cap_dollars:

@@ -82,20 +82,35 @@ class Cassette:
             self._db.executescript(SCHEMA)
 
     def record(self, rec: CallRecord) -> None:
-        row = (rec.job_key, rec.seq, rec.run, rec.agent, rec.role, rec.model, rec.request_hash, rec.request,
-               None if rec.response is None else json.dumps(rec.response, sort_keys=True),
-               rec.error_type, rec.error_message, rec.usage.input_tokens, rec.usage.output_tokens,
-               rec.usage.cached_tokens, rec.usage.cache_write_tokens, rec.cost, rec.latency, rec.attempts)
         marks = ", ".join("?" for _ in range(len(_COLUMNS) + 1))
         with self._lock, self._db:
             self._db.execute(f"INSERT INTO llm_calls ({', '.join(_COLUMNS)}, created_at) VALUES ({marks})",
-                             (*row, datetime.now(timezone.utc).isoformat()))
+                             (*_row(rec), datetime.now(timezone.utc).isoformat()))
 
     def lookup(self, job_key: str, seq: int) -> CallRecord | None:
         with self._lock:
             row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM llm_calls WHERE job_key = ? AND seq = ?",
                                    (job_key, seq)).fetchone()
         return None if row is None else _from_row(row)
+
+    def records(self, job_key: str | None = None) -> list[CallRecord]:
+        """A job's recorded calls (every job's when None), in (job key, sequence) order."""
+        where, params = ("WHERE job_key = ?", (job_key,)) if job_key is not None else ("", ())
+        with self._lock:
+            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM llm_calls {where} ORDER BY job_key, seq",
+                                    params).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def import_records(self, records: list[CallRecord]) -> int:
+        """Store calls recorded elsewhere (a job on a cluster node), all or none; returns how many
+        were new. A (job key, sequence) already present is kept as is, so importing twice is harmless."""
+        marks = ", ".join("?" for _ in range(len(_COLUMNS) + 1))
+        now = datetime.now(timezone.utc).isoformat()
+        with self._lock, self._db:
+            before = self._db.total_changes
+            self._db.executemany(f"INSERT OR IGNORE INTO llm_calls ({', '.join(_COLUMNS)}, created_at) VALUES ({marks})",
+                                 [(*_row(rec), now) for rec in records])
+            return self._db.total_changes - before
 
     def next_seq(self, job_key: str) -> int:
         """Where a job's numbering continues, so a resumed job never overwrites its earlier calls."""
@@ -116,6 +131,13 @@ class Cassette:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _row(rec: CallRecord) -> tuple[Any, ...]:
+    return (rec.job_key, rec.seq, rec.run, rec.agent, rec.role, rec.model, rec.request_hash, rec.request,
+            None if rec.response is None else json.dumps(rec.response, sort_keys=True),
+            rec.error_type, rec.error_message, rec.usage.input_tokens, rec.usage.output_tokens,
+            rec.usage.cached_tokens, rec.usage.cache_write_tokens, rec.cost, rec.latency, rec.attempts)
 
 
 def _from_row(row: tuple[Any, ...]) -> CallRecord:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dgm import log
-from dgm.agent_runner import AgentLimits, run_agent
+from dgm.agent_runner import AgentLimits, AgentRun
 from dgm.archive.ids import SEED_ID, agent_id
 from dgm.archive.records import Job
 from dgm.errors import DgmError
@@ -24,6 +24,7 @@ from dgm.sandbox import SandboxUnavailable
 from dgm.loop import diagnosis, smoke
 from dgm.loop.context import RunContext
 from dgm.loop.evaluate import StagedEvaluation
+from dgm.scale import jobs
 from dgm.evaluation.diffpaths import touched_paths
 
 _log = log.get(__name__)
@@ -112,6 +113,7 @@ class ChildPipeline:
                 if attempt == retries:
                     raise
                 store.retry_job(key)
+                store.add_event("job_retried", {"job": key, "attempt": job.attempts, "error": str(exc)})
             except Exception as exc:
                 store.fail_job(key, f"{type(exc).__name__}: {exc}")
                 raise
@@ -143,10 +145,11 @@ class ChildPipeline:
         problem = _problem_statement(diagnosis_result)
         (staging / "problem.md").write_text(problem, encoding="utf-8")
         with ctx.checkout(implementer) as running_agent, ctx.checkout(parent_id) as workspace:
-            run = run_agent(running_agent, problem, workspace, staging, gateway=ctx.gateway,
-                            grant=ctx.grant(job, "self_improve", child_id), sandbox_config=ctx.config.sandbox,
-                            limits=AgentLimits(max_steps=loop.self_improve_max_steps,
-                                               max_seconds=float(loop.self_improve_seconds)))
+            outcome = ctx.executor.run_job(jobs.agent_run(
+                running_agent, problem, workspace, grant=ctx.grant(job, "self_improve", child_id),
+                sandbox=ctx.config.sandbox, limits=AgentLimits(max_steps=loop.self_improve_max_steps,
+                                                               max_seconds=float(loop.self_improve_seconds))), staging)
+        run: AgentRun = outcome.value
         diff = run.diff.encode("utf-8")
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
@@ -157,7 +160,7 @@ class ChildPipeline:
                 reason = smoke.check(child_source, ctx, job_key=f"{job.key}/smoke")
         flags = {"exit_reason": run.exit_reason, "steps": run.steps, "diagnosis": diagnosis_result["entry"]}
         result = {"valid": reason is None, "reason": reason, "exit_reason": run.exit_reason,
-                  "diff_bytes": len(diff), "tokens": run.tokens}
+                  "diff_bytes": len(diff), "tokens": run.tokens, "node": outcome.node}
         _log.info("self-improvement done", agent=child_id, parent=parent_id, valid=reason is None, reason=reason)
 
         def record() -> None:

@@ -15,9 +15,11 @@ from typing import Any
 from dgm import log
 from dgm.archive.records import Evaluation, StageScore
 from dgm.evaluation import staged
-from dgm.evaluation.pipeline import RESULT_FILE, TaskResult, diagnosis_view, evaluate_task
+from dgm.evaluation.pipeline import RESULT_FILE, TaskResult, diagnosis_view
 from dgm.loop.context import RunContext
 from dgm.loop.diagnosis import TaskOutcome
+from dgm.sandbox import SandboxUnavailable
+from dgm.scale import jobs
 
 _log = log.get(__name__)
 
@@ -55,28 +57,46 @@ class StagedEvaluation:
             return list(pool.map(lambda task: self._task(agent, agent_dir, stage, task), tasks))
 
     def _task(self, agent: str, agent_dir: Path, stage: int, task: Any) -> str:
-        store, ctx = self.ctx.store, self.ctx
+        store = self.ctx.store
         key = f"{agent}/eval/{task.id}"
         job = store.add_job(key, "evaluate", agent_id=agent, artifact=f"eval/{task.id}")
         if job.state == "done":
             return job.result["status"]
         if job.state == "failed":
             store.retry_job(key)
-        job = store.start_job(key)
+        result, node = self._solve_and_grade(key, agent, agent_dir, task)
         staging = store.staging_dir(key)
-        try:
-            result: TaskResult = evaluate_task(agent_dir, task, staging, gateway=ctx.gateway,
-                                               grant=ctx.grant(job, "solve", agent), config=ctx.config)
-        except Exception as exc:
-            store.fail_job(key, f"{type(exc).__name__}: {exc}")
-            raise
         result.save(staging)
         with store.transaction():
             store.add_evaluation(Evaluation(agent, task.id, stage, result.status, result.duration,
                                             result.tokens, result.cost, store.artifact_relpath(key)))
             store.add_usage(agent, cost=result.cost, tokens=result.tokens)
-            store.finish_job(key, {"status": result.status})
+            store.finish_job(key, {"status": result.status, "node": node})
         return result.status
+
+    def _solve_and_grade(self, key: str, agent: str, agent_dir: Path, task: Any) -> tuple[TaskResult, str | None]:
+        """Run the job; a job whose node or worker was lost (SandboxUnavailable: the job itself
+        turns its own sandbox failures into results) is retried as a new attempt, and after the
+        configured retries it is an infra_error, never scored. Leaves the job running."""
+        store, ctx = self.ctx.store, self.ctx
+        retries = ctx.config.evaluation.infra_retries
+        for attempt in range(retries + 1):
+            job = store.start_job(key)
+            try:
+                outcome = ctx.executor.run_job(jobs.solve_and_grade(agent_dir, task, grant=ctx.grant(job, "solve", agent),
+                                                                    config=ctx.config), store.staging_dir(key))
+                return outcome.value, outcome.node
+            except SandboxUnavailable as exc:
+                if attempt == retries:
+                    return TaskResult(task_id=task.id, status="infra_error", reason=f"{type(exc).__name__}: {exc}",
+                                      attempts=attempt + 1), None
+                store.fail_job(key, f"{type(exc).__name__}: {exc}")
+                store.retry_job(key)
+                store.add_event("job_retried", {"job": key, "attempt": job.attempts, "error": str(exc)})
+            except Exception as exc:
+                store.fail_job(key, f"{type(exc).__name__}: {exc}")
+                raise
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def outcomes_for_diagnosis(self, agent: str) -> list[TaskOutcome]:
         """The agent's scored tasks as diagnosis sees them (hidden tests only if configured)."""

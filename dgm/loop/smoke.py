@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dgm.config import SandboxConfig
+
 if TYPE_CHECKING:
     from dgm.loop.context import RunContext
 
@@ -36,10 +38,19 @@ grep -q -- '--problem' /tmp/help.txt || {{ echo 'main.py --help does not mention
 
 
 def check(source: Path, ctx: "RunContext", *, job_key: str) -> str | None:
-    """None when the child passes; otherwise the reason, in one line."""
+    """None when the child passes; otherwise the reason, in one line. Runs wherever the run's
+    executor runs sandboxed jobs."""
+    from dgm.scale import jobs
+
+    job = jobs.smoke_check(source, sandbox=ctx.config.sandbox, run=ctx.run_label, key=job_key)
+    return ctx.executor.run_job(job).value
+
+
+def run_check(source: Path, sandbox: SandboxConfig, *, run: str, job_key: str) -> str | None:
+    """The check itself, in a sandbox labelled with `run` and `job_key`."""
     from dgm.sandbox.docker_backend import DockerSandbox
 
-    with DockerSandbox(ctx.config.sandbox, run=ctx.run_label, job=job_key, role="smoke") as sb:
+    with DockerSandbox(sandbox, run=run, job=job_key, role="smoke") as sb:
         sb.write(AGENT, source, readonly=True)
         result = sb.exec(SCRIPT, timeout=SMOKE_SECONDS, env={"PYTHONDONTWRITEBYTECODE": "1"})
     if result.ok:
