@@ -291,8 +291,9 @@ def _score_chart(stats: Sequence[GenerationStats]) -> str:
         parts.append(f'<text class="axis" x="{px(item.generation):.1f}" y="{height - bottom + 18}" '
                      f'text-anchor="middle">{item.generation}</text>')
     parts.append(f'<text class="axis" x="{width / 2:.0f}" y="{height - 2}" text-anchor="middle">generation</text>')
-    series = (("best_so_far", "best so far", "series-run"), ("best", "best of generation", "series-best"),
-              ("mean", "mean of generation", "series-mean"))
+    # Drawn in this order: where lines coincide, the archive's running best stays visible on top.
+    series = (("mean", "mean of generation", "series-mean"), ("best", "best of generation", "series-best"),
+              ("best_so_far", "best so far", "series-run"))
     for attribute, label, cls in series:
         segment: list[str] = []
         segments: list[list[str]] = [segment]
