@@ -54,7 +54,7 @@ def run_policies(args: argparse.Namespace) -> int:
 
     cells = [(row["id"], row["parent"] or "-", row["status"], str(row["created_after_generation"]),
               ranges(tuple(row["governed"])) or "-", str(row["failures"]),
-              "-" if row["meta_fitness"] is None else f"{row['meta_fitness']:+.4f}", _clip(row["reason"] or "", 90))
+              "-" if row["meta_fitness"] is None else f"{row['meta_fitness']:+.4f}", _clip(row["reason"] or "", 120))
              for row in rows]
     headers = ("id", "parent", "status", "created", "governed", "failures", "meta-fitness", "reason")
     sys.stdout.write(format_table(headers, ("created", "failures", "meta-fitness"), cells,

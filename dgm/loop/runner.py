@@ -13,12 +13,16 @@ import random
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dgm import log
 from dgm.archive.ids import SEED_ID, agent_id
 from dgm.loop.child import ChildPipeline
 from dgm.loop.context import RunContext
 from dgm.selection import get_policy
+
+if TYPE_CHECKING:
+    from dgm.meta.governor import Governor
 
 _log = log.get(__name__)
 STOP_FILE = "STOP"
@@ -35,7 +39,7 @@ class Runner:
         self.ctx = ctx
         self.pipeline = ChildPipeline(ctx)
         self._started = time.monotonic()
-        self.meta = None
+        self.meta: Governor | None = None
         if ctx.config.meta.enabled:  # the meta-loop (dgm/meta): evolved selection policies, sandboxed
             from dgm.meta.governor import Governor
 
