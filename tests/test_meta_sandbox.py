@@ -122,21 +122,28 @@ return [best['id']] * data['n']""")
     assert nondeterministic.reason == "1000 nodes: gave a different answer to the same input and seed (it must be deterministic)"
 
 
-def test_a_failing_governing_policy_falls_back_and_is_recorded(docker_ready: None, run_label: str,
-                                                                tmp_path: Path) -> None:
-    """p1 is on trial for generations 1-2: it crashes on generation 1 and works on generation 2."""
+def test_a_failing_governing_policy_falls_back_and_is_recorded(docker_ready: None, tmp_path: Path) -> None:
+    """p1, on trial for generations 1-5, misbehaves differently in generations 1-4 and works in 5."""
     seed = tmp_path / "seed"
     seed.mkdir()
     (seed / "main.py").write_text("print('agent')\n")
-    config = load(None, ["meta.enabled=true", "meta.trial=2", "meta.policy_seconds=5"])
-    with RunStore.create(tmp_path / run_label, config.to_dict(), seed) as store:
+    config = load(None, ["meta.enabled=true", "meta.trial=5", "meta.policy_seconds=2"])
+    with RunStore.create(tmp_path / "run", config.to_dict(), seed) as store:
         store.set_scores("g0c0", [StageScore(3, 10)])
         versions.ensure_seed(store)
         files = tmp_path / "p1"
         files.mkdir()
-        (files / "policy.py").write_bytes(policy("""
-if data['seed'].endswith(':1'):
+        (files / "policy.py").write_bytes(policy(f"""
+generation = data['seed'].rsplit(':', 1)[1]
+if generation == '1':
     raise RuntimeError('trojan')
+if generation == '2':
+    while True:
+        pass
+if generation == '3':
+    return ['g0c0'] * 10000
+if generation == '4':
+    open({str(store.run_dir / 'pwned')!r}, 'w').write('x')
 return ['g0c0'] * data['n']"""))
         store.add_policy("p1", "p0", store.commit_policy("p1", "p0", files), origin="meta", status="trial",
                          generation=0)
@@ -145,18 +152,24 @@ return ['g0c0'] * data['n']"""))
         governor = Governor(ctx)
         summary = store.summary()
         builtin = get_policy("score_child_prop")
-        first = governor.plan(1, summary, 2, "0:selection:1", lambda: builtin.select(summary, 2, random.Random(1)))
-        assert first == builtin.select(summary, 2, random.Random(1))
-        second = governor.plan(2, summary, 2, "0:selection:2", lambda: pytest.fail("p1 works on generation 2"))
-        assert second == ["g0c0", "g0c0"]
+        for generation in range(1, 5):
+            chosen = governor.plan(generation, summary, 2, f"0:selection:{generation}",
+                                   lambda: builtin.select(summary, 2, random.Random(generation)))
+            assert chosen == builtin.select(summary, 2, random.Random(generation))
+        assert governor.plan(5, summary, 2, "0:selection:5", lambda: pytest.fail("p1 works in generation 5")) == [
+            "g0c0", "g0c0"]
         planned = [e.payload for e in store.events(kind="generation_planned")]
-        assert planned[0]["policy"] == "score_child_prop" and planned[0]["policy_version"] == "p1"
-        assert "RuntimeError: trojan" in planned[0]["fallback_reason"]
-        assert planned[1]["policy"] == "p1" and "fallback_reason" not in planned[1]
+        assert [p["policy"] for p in planned] == ["score_child_prop"] * 4 + ["p1"]
+        assert all(p["policy_version"] == "p1" for p in planned) and "fallback_reason" not in planned[4]
+        reasons = [p["fallback_reason"] for p in planned[:4]]
+        assert "RuntimeError: trojan" in reasons[0] and reasons[1] == "did not finish within 2 s"
+        assert reasons[2] == "returned 10000 ids (expected exactly 2)" and "FileNotFoundError" in reasons[3]
         failed = store.events(kind="policy_failed")
-        assert len(failed) == 1 and failed[0].payload["policy"] == "p1" and failed[0].payload["generation"] == 1
-        assert failed[0].payload["fallback"] == "score_child_prop"
+        assert [(e.payload["policy"], e.payload["generation"], e.payload["fallback"]) for e in failed] == [
+            ("p1", g, "score_child_prop") for g in range(1, 5)]
         version = store.policy("p1")
-        assert version.failures == 1 and version.governed == (2,)
+        assert version.failures == 4 and version.governed == (5,)
+        assert not (store.run_dir / "pwned").exists()
         json.dumps([e.payload for e in store.events()])  # every payload is plain JSON
-    assert containers(ctx.run_label) == []
+        label = ctx.run_label
+    assert containers(label) == []
