@@ -85,12 +85,16 @@ def test_everything_from_the_run_is_escaped_and_nothing_is_external() -> None:
 
 def test_policy_timeline_only_when_the_meta_loop_ran() -> None:
     assert "Policy timeline" not in report.render(sample())
-    events = [Event(7, 0.0, "policy_proposed", {"generation": 4, "policy": "p1"}),
-              Event(9, 60.0, "policy_kept", {"generation": 6, "policy": "p1", "fitness": 0.12})]
+    events = [Event(7, 0.0, "policy_proposed", {"generation": 4, "policy": "p1", "status": "candidate"}),
+              Event(9, 60.0, "policy_kept", {"generation": 6, "policy": "p1", "status": "incumbent",
+                                             "meta_fitness": 0.125, "reason": "kept: better", "extra": [1]})]
     html = report.render(sample(events)).split("Policy timeline")[1].split("</table>")[0]
-    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>(\d*)</td><td>([a-z_]+)</td>", html)
-    assert rows == [("7", "4", "policy_proposed"), ("9", "6", "policy_kept")]
-    assert "&quot;fitness&quot;: 0.12" in html
+    rows = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td>" + r"<td>([^<]*)</td>" * 5 + r'<td class="wrap">([^<]*)</td>'
+                      r'<td class="wrap">([^<]*)</td></tr>', html)
+    assert rows == [("7", "4", "policy_proposed", "p1", "candidate", "", "", ""),
+                    ("9", "6", "policy_kept", "p1", "incumbent", "+0.1250", "kept: better", "{&quot;extra&quot;: [1]}")]
+    strip = html.split("</svg>")[0]
+    assert strip.count("<circle") == 2 and 'fill="#1a9850"' in strip and ">p1 kept</text>" in strip
 
 
 def test_layout_puts_parents_over_their_children_and_never_overlaps() -> None:
@@ -161,3 +165,8 @@ def test_report_of_a_real_run_renders_in_chromium(scripted_run: Path, tmp_path: 
     assert console == []
     assert re.search(r'<div id="details" class="details">g1c0 \(parent g0c0, generation 1\)', dom)
     assert '<tr id="agent-g1c0" class="selected">' in dom
+    # The quickstart runs one meta step: its policy events are on the timeline, one row each.
+    with RunStore.open(scripted_run, readonly=True) as store:
+        kinds = [e.kind for e in store.events() if e.kind.startswith("policy_")]
+    timeline = dom.split("Policy timeline")[1].split("</table>")[0] if kinds else ""
+    assert re.findall(r"<td>(policy_[a-z]+)</td>", timeline) == kinds

@@ -357,19 +357,49 @@ def _amount(value: float, dollars: bool) -> str:
 # -- tables ------------------------------------------------------------------------------------
 
 
+_POLICY_COLOURS = {"policy_kept": "#1a9850", "policy_reverted": "#d73027", "policy_rejected": "#999999",
+                   "policy_failed": "#7b3294"}
+
+
 def _policy_timeline(events: Sequence[Event]) -> str:
-    rows = []
+    """A strip of events by generation (colour: kept, reverted, rejected, failed, other) and a
+    table of them. Known payload fields (policy, generation, status, meta_fitness, reason, written
+    by dgm/meta) get columns; anything else is shown as JSON."""
+    rows, marks, stacked = [], [], {}
+    generations = [g for g in (e.payload.get("generation") for e in events) if isinstance(g, int)]
+    first, last = min(generations, default=0), max(generations, default=0)
+    width, left = 720, 40
     for event in events:
         payload = dict(event.payload)
         generation = payload.pop("generation", "")
-        detail = json.dumps(payload, sort_keys=True, default=str)
+        policy, status = payload.pop("policy", ""), payload.pop("status", "")
+        fitness, reason = payload.pop("meta_fitness", None), payload.pop("reason", "")
+        detail = json.dumps(payload, sort_keys=True, default=str) if payload else ""
+        fitness_text = f"{fitness:+.4f}" if isinstance(fitness, (int, float)) else ""
         rows.append(
             f"<tr><td>{event.seq}</td><td>{escape(time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(event.ts)))}</td>"
-            f"<td>{escape(str(generation))}</td><td>{escape(event.kind)}</td>"
-            f"<td class=\"wrap\">{escape(detail[:400])}</td></tr>"
+            f"<td>{escape(str(generation))}</td><td>{escape(event.kind)}</td><td>{escape(str(policy))}</td>"
+            f"<td>{escape(str(status))}</td><td>{escape(fitness_text)}</td>"
+            f"<td class=\"wrap\">{escape(str(reason)[:400])}</td><td class=\"wrap\">{escape(detail[:400])}</td></tr>"
         )
-    return ("<table class=\"list\"><thead><tr><th>#</th><th>time (UTC)</th><th>generation</th><th>event</th>"
-            f"<th>details</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        if isinstance(generation, int):
+            level = stacked.get(generation, 0)
+            stacked[generation] = level + 1
+            x = left + (generation - first) / max(1, last - first) * (width - left - 24)
+            colour = _POLICY_COLOURS.get(event.kind, "#4575b4")
+            label = f"{policy} {event.kind.removeprefix('policy_')}".strip()
+            marks.append(f'<circle cx="{x:.1f}" cy="{18 + level * 16}" r="6" fill="{colour}"><title>'
+                         f"{escape(f'generation {generation}: {event.kind} {policy} {reason}'.strip())}</title></circle>"
+                         f'<text x="{x + 10:.1f}" y="{22 + level * 16}">{escape(label)}</text>')
+    height = 40 + 16 * max(stacked.values(), default=1)
+    axis = "".join(f'<text class="axis" x="{left + (g - first) / max(1, last - first) * (width - left - 24):.1f}" '
+                   f'y="{height - 4}" text-anchor="middle">{g}</text>' for g in sorted(set(generations)))
+    strip = (f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="policy timeline"><text class="axis" x="0" y="{height - 4}">gen</text>{axis}'
+             f'{"".join(marks)}</svg>')
+    return strip + ("<table class=\"list\"><thead><tr><th>#</th><th>time (UTC)</th><th>generation</th><th>event</th>"
+                    "<th>policy</th><th>status</th><th>meta-fitness</th><th>reason</th><th>details</th></tr></thead>"
+                    f"<tbody>{''.join(rows)}</tbody></table>")
 
 
 def _agent_table(archive: Archive, data: ReportData) -> str:
