@@ -56,9 +56,10 @@ def run_policies(args: argparse.Namespace) -> int:
               ranges(tuple(row["governed"])) or "-", str(row["failures"]),
               "-" if row["meta_fitness"] is None else f"{row['meta_fitness']:+.4f}", _clip(row["reason"] or "", 120))
              for row in rows]
-    headers = ("id", "parent", "status", "created", "governed", "failures", "meta-fitness", "reason")
-    sys.stdout.write(format_table(headers, ("created", "failures", "meta-fitness"), cells,
-                                  title=f"{args.run_dir} ({len(rows)} policy versions)") + "\n")
+    headers = ("id", "parent", "status", "made after gen", "governed", "failures", "meta-fitness", "reason")
+    count = f"{len(rows)} policy version{'s' if len(rows) != 1 else ''}"
+    sys.stdout.write(format_table(headers, ("made after gen", "failures", "meta-fitness"), cells,
+                                  title=f"{args.run_dir} ({count})") + "\n")
     return 0
 
 
