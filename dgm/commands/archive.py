@@ -426,7 +426,7 @@ def export_records(run_dir: Path) -> list[dict[str, Any]]:
 
 def _export(args: argparse.Namespace) -> int:
     records = export_records(args.run_dir)
-    handle = sys.stdout if args.out is None else args.out.open("w", encoding="utf-8", newline="")
+    handle = sys.stdout if args.out is None else _open_for_writing(args.out)
     try:
         if args.format == "jsonl":
             handle.write("".join(json.dumps(record) + "\n" for record in records))
@@ -451,12 +451,22 @@ def _report(args: argparse.Namespace) -> int:
     out = args.out or args.run_dir / "report.html"
     with _store(args.run_dir) as store:
         html = report.render(report.collect(store))
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
+    with _open_for_writing(tmp) as handle:
+        handle.write(html)
     tmp.replace(out)
     print(f"report: {out}")
     return 0
+
+
+def _open_for_writing(path: Path) -> Any:
+    from dgm.errors import DgmError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as err:
+        raise DgmError(f"cannot write {path} ({err.strerror}); expected a writable file path (see --out)") from None
 
 
 def _check(args: argparse.Namespace) -> int:
