@@ -213,3 +213,38 @@ def _containers_of(run: str) -> list[str]:
     from dgm.sandbox.prune import leftovers
 
     return leftovers(run)
+
+
+def test_closing_mid_job_cancels_it_and_removes_its_containers(cluster, tmp_path: Path, run_label: str) -> None:
+    """Ctrl-C during a run: the executor cancels what is in flight instead of waiting for it."""
+    from dgm.llm.service import LLMService
+    from dgm.meta.sandboxed import PolicyRun
+    from dgm.scale import jobs
+    from dgm.scale.ray_executor import JobCancelled, RayExecutor
+
+    config = scripted_config(*_ray(cluster))
+    endless = PolicyRun(b"import time\ntime.sleep(600)\n", {})
+    raised: list[BaseException] = []
+    with LLMService(config, tmp_path / "run.db") as llm:
+        executor = RayExecutor(config, llm=llm, run=run_label, cassette_db=tmp_path / "run.db")
+
+        def wait_for_it() -> None:
+            try:
+                executor.run_job(jobs.policy_runs([endless], sandbox=config.sandbox, run=run_label, key="p", seconds=900))
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                raised.append(exc)
+
+        waiter = threading.Thread(target=wait_for_it)
+        waiter.start()
+        deadline = time.monotonic() + 60
+        while not _containers_of(run_label) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _containers_of(run_label), "the job never started its sandbox"
+        started = time.monotonic()
+        executor.close()
+        waiter.join(timeout=60)
+        assert time.monotonic() - started < 60 and not waiter.is_alive()
+    assert len(raised) == 1 and isinstance(raised[0], JobCancelled)
+    assert _containers_of(run_label) == []
+    with pytest.raises(JobCancelled, match="shutting down"):
+        executor.run_job(jobs.smoke_check(tmp_path, sandbox=config.sandbox, run=run_label, key="late"))

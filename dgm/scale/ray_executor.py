@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -44,6 +45,11 @@ class RayUnavailable(DgmError):
     """The Ray cluster named by `executor.address` cannot be reached or cannot run sandboxed jobs."""
 
 
+class JobCancelled(RuntimeError):
+    """The run is shutting down (e.g. Ctrl-C) and cancelled the job. Deliberately not a DgmError:
+    the child is not recorded as invalid, its job stays failed and a resume runs it again."""
+
+
 class RayExecutor:
     def __init__(self, config: "Config", *, llm: "LLMService", run: str, cassette_db: Path) -> None:
         import ray
@@ -68,6 +74,9 @@ class RayExecutor:
             self._disconnect()
             raise
         self._pool = ThreadPoolExecutor(max_workers=config.loop.workers, thread_name_prefix="dgm-child")
+        self._lock = threading.Lock()
+        self._in_flight: set[Any] = set()
+        self._closing = False
         _log.info("ray executor ready", address=config.executor.address, resource=config.executor.resource,
                   nodes=len(_docker_nodes(config.executor.resource)))
 
@@ -80,15 +89,25 @@ class RayExecutor:
         import ray
         from ray.exceptions import RayError, RayTaskError
 
-        shipment = Shipment(pack(job), self._cassette.records(job.key), keep_files=out is not None)
+        with self._lock:
+            if self._closing:
+                raise JobCancelled(f"job {job.key} not started: the run is shutting down")
+            shipment = Shipment(pack(job), self._cassette.records(job.key), keep_files=out is not None)
+            ref = self._task.remote(shipment, self._on_nodes)
+            self._in_flight.add(ref)
         try:
-            returned = ray.get(self._task.remote(shipment, self._on_nodes))
+            returned = ray.get(ref)
         except RayTaskError as exc:
             cause = getattr(exc, "cause", None)
             raise (cause if isinstance(cause, BaseException) else exc) from None
         except RayError as exc:   # the node or the worker process is gone: infrastructure, retried
+            if self._closing:
+                raise JobCancelled(f"job {job.key} cancelled: the run is shutting down") from None
             raise SandboxUnavailable(f"job {job.key} lost its Ray node or worker ({type(exc).__name__}); "
                                      f"it is retried elsewhere") from None
+        finally:
+            with self._lock:
+                self._in_flight.discard(ref)
         if self._llm.mode == "live":
             self._cassette.import_records(returned.calls)   # before the caller marks the job done
         self._llm.divergences.extend(ReplayDivergence(*d) for d in returned.divergences)
@@ -97,6 +116,15 @@ class RayExecutor:
         return JobOutcome(_rebase(returned.value, Path(returned.out_dir), out), returned.node)
 
     def close(self) -> None:
+        """After a normal end nothing is in flight; after an interruption the remote jobs are
+        cancelled (their workers killed, their containers pruned below) instead of awaited."""
+        import ray
+
+        with self._lock:
+            self._closing = True
+            cancelled = list(self._in_flight)
+        for ref in cancelled:
+            ray.cancel(ref, force=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
         try:
             self._prune_nodes()
