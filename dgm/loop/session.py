@@ -129,7 +129,7 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
                 reset = store.reset_interrupted_jobs()
                 store.add_event("resumed", {"reset_jobs": reset})
             with LLMService(config, cassette_db, mode) as llm, Gateway(llm) as gateway, \
-                    closing(executors.create(config, llm=llm, gateway=gateway, run=run_dir.name,
+                    closing(executors.create(config, llm=llm, gateway=gateway, run=store.run_id,
                                              cassette_db=cassette_db)) as executor, \
                     Progress(lambda: _spend(llm)) as progress:
                 ctx = RunContext(config=config, store=store, llm=llm, gateway=gateway, executor=executor,
