@@ -71,7 +71,8 @@ def execute(shipment: Shipment, run: RunOnNodes) -> Returned:
 
     node_id = ray.get_runtime_context().get_node_id()
     job = shipment.job
-    node.prepare(run.config.sandbox.image or "", run.run, lambda: ray.get(run.coordinator.live_jobs.remote()))
+    image = str(run.config.sandbox.image)   # resolved to a tag on the driver
+    node.prepare(image, run.run, lambda: ray.get(run.coordinator.live_jobs.remote()))
     token = uuid.uuid4().hex
     ray.get(run.coordinator.job_started.remote(token, job.key, node_id))   # before any container starts
     try:
