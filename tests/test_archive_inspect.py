@@ -350,6 +350,9 @@ def test_export_records_are_flat_and_uniform(small_run: Path, capsys: pytest.Cap
     assert len({tuple(r) for r in records}) == 1   # same columns for every agent
     assert all(not isinstance(v, (dict, list)) for r in records for v in r.values())
     assert (records[1]["resolved"], records[1]["total"], records[1]["children"]) == (35, 60, 0)
+    blocked = small_run / "x.csv" / "inside.csv"   # a file where a directory should be
+    assert main(["archive", "export", str(small_run), "--out", str(blocked)]) == 2
+    assert f"dgm: error: cannot write {blocked}" in capsys.readouterr().err
 
 
 def test_diff_stat_counts_lines_per_file() -> None:
