@@ -170,3 +170,15 @@ def test_report_of_a_real_run_renders_in_chromium(scripted_run: Path, tmp_path: 
         kinds = [e.kind for e in store.events() if e.kind.startswith("policy_")]
     timeline = dom.split("Policy timeline")[1].split("</table>")[0] if kinds else ""
     assert re.findall(r"<td>(policy_[a-z]+)</td>", timeline) == kinds
+
+
+def test_generation_figures() -> None:
+    from dgm.archive.views import Archive, generation_stats
+
+    data = sample()
+    stats = generation_stats(Archive(data.agents), data.spend)
+    assert [(s.generation, s.agents, s.evaluated, s.invalid) for s in stats] == [(0, 1, 1, 0), (1, 2, 1, 1), (2, 2, 2, 0)]
+    assert [s.best for s in stats] == pytest.approx([0.2, 25 / 60, 0.9])
+    assert [s.mean for s in stats] == pytest.approx([0.2, 25 / 60, 0.5])
+    assert [s.best_so_far for s in stats] == pytest.approx([0.2, 25 / 60, 0.9])
+    assert [(s.dollars, s.tokens) for s in stats] == [(0.5, 1000), (1.25, 3000), (2.0, 5000)]

@@ -211,9 +211,6 @@ class GenerationStats:
     dollars: float            # model spend of this generation's agents (all their jobs)
     tokens: int
 
-    def to_json(self) -> dict[str, Any]:
-        return {field: getattr(self, field) for field in self.__slots__}
-
 
 def generation_stats(archive: Archive, spend: Mapping[str, tuple[float, int]]) -> list[GenerationStats]:
     """Per generation, in order; `spend` is agent id -> (dollars, tokens) of its model calls."""
