@@ -4,15 +4,16 @@ runs of 10,000 and 100,000 agents.
 The runs are made by the project's own store code (`RunStore.create`, then the agent and
 evaluation rows batched through `dgm.archive.db` in one transaction: the same schema a real run
 has). Each agent looks like one the loop writes: two children per generation, parents drawn from
-the archive, about 10% invalid, a first stage of 10 tasks and a second of 50 above 40%, flags
+earlier generations, about 10% invalid, a first stage of 10 tasks and a second of 50 above 40%, flags
 from self-improvement, and 10 evaluation rows. Timed: the functions behind the commands, the CLI
 end to end (a subprocess, output to /dev/null), and `score_child_prop` selecting 2 parents from
-`store.summary()`. Peak memory: tracemalloc for the in-process steps, ru_maxrss for the CLI.
+`store.summary()`; wall and CPU seconds, best of --repeats. Peak memory: tracemalloc for the
+in-process steps, the CLI process's own peak RSS (VmHWM) for the CLI.
 
 Goals: `ls` and `best` under 1 s at 100,000 agents with peak memory under 300 MB; selection
 under 0.1 s.
 
-Usage: .venv/bin/python bench/archive_scale.py [--sizes 10000,100000] [--keep DIR]
+Usage: .venv/bin/python bench/archive_scale.py [--sizes 10000,100000] [--repeats 3] [--keep DIR]
 """
 
 from __future__ import annotations
