@@ -161,10 +161,23 @@ def test_tampered_recording_is_reported_as_divergence(scripted_run: Path, tmp_pa
     assert "replay verification FAILED" in proc.stderr
 
 
+def snapshot(run_dir: Path) -> dict[str, object]:
+    """Every file's bytes, and the database's logical content (SQLite may fold its WAL file into
+    run.db when a connection closes: a different file layout, the same data)."""
+    files = {p.relative_to(run_dir).as_posix(): p.read_bytes() for p in run_dir.rglob("*")
+             if p.is_file() and not p.name.startswith("run.db")}
+    conn = sqlite3.connect(f"file:{run_dir / 'run.db'}?mode=ro", uri=True)
+    try:
+        files["run.db (dump)"] = list(conn.iterdump())
+    finally:
+        conn.close()
+    return files
+
+
 def test_bad_input_is_refused_without_changes(scripted_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "finished"
     shutil.copytree(scripted_run, copy)
-    before = sorted((p.relative_to(copy).as_posix(), p.stat().st_mtime_ns) for p in copy.rglob("*") if p.is_file())
+    before = snapshot(copy)
 
     def dgm(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([*DGM, *args], capture_output=True, text=True, timeout=120)
@@ -179,8 +192,7 @@ def test_bad_input_is_refused_without_changes(scripted_run: Path, tmp_path: Path
     assert not_a_run.returncode != 0 and "is not a dgm run" in not_a_run.stderr
     for proc in (into_existing, finished, changed, not_a_run):
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    after = sorted((p.relative_to(copy).as_posix(), p.stat().st_mtime_ns) for p in copy.rglob("*") if p.is_file())
-    assert before == after
+    assert snapshot(copy) == before
 
 
 def test_sigterm_leaves_no_container_behind(tmp_path: Path) -> None:

@@ -61,17 +61,18 @@ def start(config: Config, run_dir: Path, *, seed_agent: Path = SEED_AGENT) -> Ou
 
 
 def resume(run_dir: Path, overrides: list[str]) -> Outcome:
-    store = RunStore.open(run_dir)
-    stored = store.config()
-    config = configmod.validate(configmod.apply_overrides(copy.deepcopy(stored), list(overrides)),
-                                str(run_dir / "config.yaml"))
-    _refuse_result_changes(stored, config.to_dict())
-    finished = store.events(kind="run_finished")
-    done = {e.payload["generation"] for e in store.events(kind="generation_finished")}
-    if finished and len(done) >= config.loop.generations and not overrides:
-        store.close()
-        raise RunFinished(f"{run_dir} already finished ({finished[-1].payload['reason']}, {len(done)} generations); "
+    # Everything that can refuse is decided on a read-only view: a refused resume writes nothing.
+    with RunStore.open(run_dir, readonly=True) as view:
+        stored = view.config()
+        config = configmod.validate(configmod.apply_overrides(copy.deepcopy(stored), list(overrides)),
+                                    str(run_dir / "config.yaml"))
+        _refuse_result_changes(stored, config.to_dict())
+        finished = view.events(kind="run_finished")
+        done = {e.payload["generation"] for e in view.events(kind="generation_finished")}
+    if finished and finished[-1].payload["reason"] == "generations" and len(done) >= config.loop.generations:
+        raise RunFinished(f"{run_dir} already finished ({len(done)} generations); "
                           "extend it with --set loop.generations=N")
+    store = RunStore.open(run_dir)
     (run_dir / STOP_FILE).unlink(missing_ok=True)
     if overrides:
         _rewrite_config(store, config)
@@ -93,8 +94,27 @@ def replay(source_dir: Path, out_dir: Path) -> tuple[Outcome, list[Any]]:
         import shutil
 
         shutil.rmtree(seed_dir_holder, ignore_errors=True)
+    _copy_recording(source_dir / "run.db", out_dir / "run.db")
     log.configure(out_dir)
-    return _drive(store, config, resumed=False, replay_from=source_dir, replay_attempts=attempts)
+    return _drive(store, config, resumed=False, replay=True, replay_attempts=attempts)
+
+
+def _copy_recording(source_db: Path, target_db: Path) -> None:
+    """The replay run keeps the recorded calls it answers from, so it is complete on its own
+    (costs, `archive check`, a replay of the replay)."""
+    import sqlite3
+
+    from dgm.llm.cassette import Cassette
+
+    Cassette(target_db).close()  # the llm_calls table, with the cassette's own schema
+    conn = sqlite3.connect(f"file:{target_db}", uri=True)
+    try:
+        conn.execute("ATTACH DATABASE ? AS source", (f"file:{source_db}?mode=ro",))
+        with conn:
+            conn.execute("INSERT INTO llm_calls SELECT * FROM source.llm_calls")
+        conn.execute("DETACH DATABASE source")
+    finally:
+        conn.close()
 
 
 def request_stop(run_dir: Path) -> None:
@@ -102,7 +122,7 @@ def request_stop(run_dir: Path) -> None:
     (run_dir / STOP_FILE).write_text(f"stop requested at {time.time()}\n", encoding="utf-8")
 
 
-def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path | None = None,
+def _drive(store: RunStore, config: Config, *, resumed: bool, replay: bool = False,
            replay_attempts: dict[str, int] | None = None) -> Any:
     from dgm.benchmarks import load_suite, select
     from dgm import executor as executors
@@ -120,22 +140,21 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay_from: Path 
     tasks = load_suite(benchmark)
     if benchmark.task_ids:
         tasks = select(tasks, benchmark.task_ids)
-    mode = "replay" if replay_from is not None else "live"
-    cassette_db = (replay_from or run_dir) / "run.db"
+    mode = "replay" if replay else "live"
     try:
         with RunLock(run_dir):
             prune(run=store.run_id)
             if resumed:
                 reset = store.reset_interrupted_jobs()
                 store.add_event("resumed", {"reset_jobs": reset})
-            with LLMService(config, cassette_db, mode) as llm, Gateway(llm) as gateway, \
+            with LLMService(config, run_dir / "run.db", mode) as llm, Gateway(llm) as gateway, \
                     closing(executors.create(config, llm=llm, gateway=gateway, run=store.run_id,
-                                             cassette_db=cassette_db)) as executor, \
+                                             cassette_db=run_dir / "run.db")) as executor, \
                     Progress(lambda: _spend(llm)) as progress:
                 ctx = RunContext(config=config, store=store, llm=llm, gateway=gateway, executor=executor,
                                  tasks=tasks, progress=progress, resumed=resumed, replay_attempts=replay_attempts)
                 outcome = Runner(ctx).run()
-                if replay_from is not None:
+                if replay:
                     return outcome, list(llm.divergences)
                 return outcome
     finally:
