@@ -11,7 +11,6 @@ import importlib
 import os
 import sys
 
-from dgm import log
 from dgm.errors import DgmError
 
 # Name on the command line -> module under dgm.commands. Order is the order in `dgm --help`.
@@ -47,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     args = build_parser().parse_args(argv)
+    from dgm import log  # structlog: not needed to print help
+
     log.configure(None)
     try:
         return int(args._run(args) or 0)

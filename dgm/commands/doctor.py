@@ -10,8 +10,10 @@ import argparse
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dgm import config as config_mod
+if TYPE_CHECKING:  # pydantic is not needed to print `dgm --help`
+    from dgm import config as config_mod
 
 HELP = "check Docker, the sandbox image, disk space and API keys"
 MIN_FREE_GIB = 5.0    # a two-week run keeps every trajectory, patch and log
@@ -41,7 +43,7 @@ def check_docker() -> Check:
     return Check("Docker daemon", True, f"reachable, version {version}")
 
 
-def check_image(cfg: config_mod.Config) -> Check:
+def check_image(cfg: "config_mod.Config") -> Check:
     from dgm.sandbox import image
 
     want = cfg.sandbox.image or image.current_tag()
@@ -70,12 +72,12 @@ def check_disk(archive: Path) -> Check:
     return Check("disk space", True, f"{free:.1f} GiB free under {archive}")
 
 
-def configured_models(cfg: config_mod.Config) -> list[str]:
+def configured_models(cfg: "config_mod.Config") -> list[str]:
     models = [cfg.llm.model] + [role.model for role in cfg.llm.roles.values()]
     return sorted({m for m in models if m})
 
 
-def check_keys(cfg: config_mod.Config) -> list[Check]:
+def check_keys(cfg: "config_mod.Config") -> list[Check]:
     models = configured_models(cfg)
     if not models:
         return [Check("API keys", True, "no model configured (pass --config to check a run's models)")]
@@ -96,7 +98,7 @@ def check_keys(cfg: config_mod.Config) -> list[Check]:
     return checks
 
 
-def run_checks(cfg: config_mod.Config, archive: Path) -> list[Check]:
+def run_checks(cfg: "config_mod.Config", archive: Path) -> list[Check]:
     results = [check_docker()]
     if results[0].ok:
         results.append(check_image(cfg))
@@ -110,6 +112,8 @@ def run_checks(cfg: config_mod.Config, archive: Path) -> list[Check]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
+
+    from dgm import config as config_mod
 
     cfg = config_mod.load(args.config)
     results = run_checks(cfg, Path(args.archive))
