@@ -15,6 +15,7 @@ from dgm.archive.records import StageScore
 from dgm.archive.store import RunStore
 from dgm.archive.summary import ArchiveSummary
 from dgm.config import SandboxConfig, load
+from dgm.executor import LocalExecutor
 from dgm.loop.context import RunContext
 from dgm.meta import synthetic, versions
 from dgm.meta.contract import PolicyAnswerError, check_answer, policy_input
@@ -43,6 +44,11 @@ def policy(body: str) -> bytes:
 
 
 VALID = "return [n['id'] for n in data['nodes'] if n['eligible']][:1] * data['n']"
+
+
+def batch(run_label: str, job: str):
+    """Run policy batches in sandboxes here, as the local executor does."""
+    return lambda runs: run_policies(runs, sandbox_config=SANDBOX, run=run_label, job=job, seconds=10)
 
 
 def test_seed_policy_makes_the_builtin_choices(docker_ready: None, run_label: str) -> None:
@@ -103,7 +109,7 @@ def test_hostile_policies_are_contained_and_refused(docker_ready: None, run_labe
 
 def test_validation_rejects_what_would_break_a_run(docker_ready: None, run_label: str) -> None:
     live = synthetic.random_tree(50)
-    ok = validate(SEED_SOURCE, live, 2, sandbox_config=SANDBOX, run=run_label, job="v-seed", seconds=10)
+    ok = validate(SEED_SOURCE, live, 2, run_batch=batch(run_label, "v-seed"), seconds=10)
     assert ok.ok and ok.reason is None
     assert [case.name for case in ok.cases] == ["one node", "all scores zero", "1000 nodes", "deep tree",
                                                 "wide tree", "live archive", "1000 nodes", "live archive"]
@@ -113,11 +119,11 @@ def depth(node_id, parents):
 parents = {n['id']: n['parent'] for n in data['nodes']}
 best = max((n for n in data['nodes'] if n['eligible']), key=lambda n: depth(n['id'], parents))
 return [best['id']] * data['n']""")
-    deep = validate(recursive, live, 2, sandbox_config=SANDBOX, run=run_label, job="v-deep", seconds=10)
+    deep = validate(recursive, live, 2, run_batch=batch(run_label, "v-deep"), seconds=10)
     assert not deep.ok and deep.reason.startswith("deep tree: exited with code 1: RecursionError")
     clock = policy("return random.Random(os.urandom(8)).choices([n['id'] for n in data['nodes'] if n['eligible']], "
                    "k=data['n'])")
-    nondeterministic = validate(clock, live, 2, sandbox_config=SANDBOX, run=run_label, job="v-clock", seconds=10)
+    nondeterministic = validate(clock, live, 2, run_batch=batch(run_label, "v-clock"), seconds=10)
     assert not nondeterministic.ok
     assert nondeterministic.reason == "1000 nodes: gave a different answer to the same input and seed (it must be deterministic)"
 
@@ -147,7 +153,7 @@ if generation == '4':
 return ['g0c0'] * data['n']"""))
         store.add_policy("p1", "p0", store.commit_policy("p1", "p0", files), origin="meta", status="trial",
                          generation=0)
-        ctx = RunContext(config=config, store=store, llm=None, gateway=None, executor=None, tasks=[],  # type: ignore[arg-type]
+        ctx = RunContext(config=config, store=store, llm=None, gateway=None, executor=LocalExecutor(1), tasks=[],  # type: ignore[arg-type]
                          progress=None, work_root=tmp_path)  # type: ignore[arg-type]
         governor = Governor(ctx)
         summary = store.summary()

@@ -20,9 +20,10 @@ from dgm.archive.summary import ArchiveSummary
 from dgm.loop.context import RunContext
 from dgm.meta import trial, versions
 from dgm.meta.contract import PolicyAnswerError, check_answer, policy_input
-from dgm.meta.sandboxed import PolicyRun, run_policies
+from dgm.meta.sandboxed import PolicyRun
 from dgm.meta.step import MetaStep
 from dgm.sandbox import SandboxUnavailable
+from dgm.scale import jobs
 
 _log = log.get(__name__)
 
@@ -41,9 +42,10 @@ class Governor:
         seconds = ctx.config.meta.policy_seconds
         failure = None
         try:
-            output = run_policies([PolicyRun(versions.source(store, version), policy_input(summary, n, seed))],
-                                  sandbox_config=ctx.config.sandbox, run=ctx.run_label,
-                                  job=f"g{generation}/policy", seconds=seconds, work_root=ctx.work_root)[0]
+            batch = jobs.policy_runs([PolicyRun(versions.source(store, version), policy_input(summary, n, seed))],
+                                     sandbox=ctx.config.sandbox, run=ctx.run_label, key=f"g{generation}/policy",
+                                     seconds=seconds)
+            output = ctx.executor.run_job(batch).value[0]
             failure = output.failure(seconds)
             parents = check_answer(output.stdout, summary, n) if failure is None else []
         except (PolicyAnswerError, SandboxUnavailable) as exc:

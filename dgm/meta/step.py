@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dgm import log
-from dgm.agent_runner import AgentLimits, AgentRun, run_agent
+from dgm.agent_runner import AgentLimits, AgentRun
 from dgm.archive.ids import SEED_ID
 from dgm.archive.records import Job
 from dgm.archive.store import PolicyVersion
@@ -29,6 +29,7 @@ from dgm.loop.context import RunContext
 from dgm.meta import diagnosis, versions
 from dgm.meta.jobs import run_step
 from dgm.meta.validation import validate
+from dgm.scale import jobs
 
 _log = log.get(__name__)
 
@@ -98,9 +99,9 @@ class MetaStep:
         (staging / "problem.md").write_text(problem, encoding="utf-8")
         writer = SEED_ID if meta.agent == "seed" else best_agent(store.summary())
         with ctx.checkout(writer) as agent_dir, versions.checkout(store, parent, ctx.work_root) as workspace:
-            run = run_agent(agent_dir, problem, workspace, staging, gateway=ctx.gateway,
-                            grant=ctx.grant(job, "meta", policy_id), sandbox_config=ctx.config.sandbox,
-                            limits=AgentLimits(max_steps=meta.max_steps, max_seconds=float(meta.max_seconds)))
+            run: AgentRun = ctx.executor.run_job(jobs.agent_run(
+                agent_dir, problem, workspace, grant=ctx.grant(job, "meta", policy_id), sandbox=ctx.config.sandbox,
+                limits=AgentLimits(max_steps=meta.max_steps, max_seconds=float(meta.max_seconds))), staging).value
         (staging / "diff.patch").write_text(run.diff, encoding="utf-8")
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
         policy, reason = self._candidate_source(parent, parent_source, run)
@@ -157,9 +158,14 @@ class MetaStep:
     def _validate(self, job: Job, staging: Path, version: PolicyVersion,
                   generation: int) -> tuple[dict[str, Any], Callable[[], None]]:
         ctx, store = self.ctx, self.ctx.store
+        seconds = ctx.config.meta.policy_seconds
+
+        def run_batch(runs: list) -> list:
+            return ctx.executor.run_job(jobs.policy_runs(runs, sandbox=ctx.config.sandbox, run=ctx.run_label,
+                                                         key=job.key, seconds=seconds)).value
+
         report = validate(versions.source(store, version), store.summary(), ctx.config.loop.children_per_generation,
-                          sandbox_config=ctx.config.sandbox, run=ctx.run_label, job=job.key,
-                          seconds=ctx.config.meta.policy_seconds, work_root=ctx.work_root)
+                          run_batch=run_batch, seconds=seconds)
         (staging / "validation.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
         first, last = versions.trial_window(version, ctx.config.meta.trial)
         _log.info("policy validated", policy=version.id, ok=report.ok, reason=report.reason)

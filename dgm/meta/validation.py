@@ -1,7 +1,7 @@
 """Validation of a candidate policy before it may choose a single real parent.
 
-The candidate runs (in one sandbox, through `run_policies`) on the synthetic archives and on the
-live archive summary, each within the policy time limit. Every answer must satisfy the contract
+The candidate runs (in one sandbox, dispatched by the run's executor as
+`dgm.scale.jobs.policy_runs`) on the synthetic archives and on the live archive summary, each within the policy time limit. Every answer must satisfy the contract
 (`check_answer`), and two of the archives are run twice with the same seed: the answers must be
 equal (a policy that reads the clock or os.urandom cannot be replayed). The first breach is the
 rejection reason. The checks are the host's own: the candidate's copy of test_policy.py may have
@@ -10,15 +10,14 @@ been edited by the agent that wrote it and is never trusted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dgm.archive.summary import ArchiveSummary
-from dgm.config import SandboxConfig
 from dgm.meta import synthetic
 from dgm.meta.contract import PolicyAnswerError, check_answer, policy_input
-from dgm.meta.sandboxed import PolicyRun, run_policies
+from dgm.meta.sandboxed import PolicyOutput, PolicyRun
 
 REPEATED = ("1000 nodes", "live archive")   # run twice: same seed, same answer
 
@@ -41,13 +40,15 @@ class Validation:
         return asdict(self)
 
 
-def validate(source: bytes, live: ArchiveSummary, n: int, *, sandbox_config: SandboxConfig, run: str, job: str,
-             seconds: float, work_root: Path | None = None) -> Validation:
+def validate(source: bytes, live: ArchiveSummary, n: int, *,
+             run_batch: Callable[[list[PolicyRun]], list[PolicyOutput]], seconds: float) -> Validation:
+    """`run_batch` runs policy programs in a sandbox (the run's executor decides where; see
+    dgm.scale.jobs.policy_runs) and returns their outputs in order."""
     archives = {**synthetic.cases(), "live archive": live}
     plan = [(name, summary, n) for name, summary in archives.items()]
     plan += [(name, archives[name], n) for name in REPEATED]
     runs = [PolicyRun(source, policy_input(summary, count, f"validation:{name}")) for name, summary, count in plan]
-    outputs = run_policies(runs, sandbox_config=sandbox_config, run=run, job=job, seconds=seconds, work_root=work_root)
+    outputs = run_batch(runs)
     results: list[CaseResult] = []
     answers: dict[str, list[str]] = {}
     for (name, summary, count), output in zip(plan, outputs):
