@@ -85,3 +85,25 @@ def test_a_real_model_through_litellm_runs_a_generation(llm_stub: StubServer, tm
     assert agents["g1c0"].invalid_reason.startswith("empty patch")
     assert agents["g1c0"].cost == pytest.approx(2 * price)  # its diagnosis and self-improvement
     assert check_run(run_dir) == []
+
+
+def test_budget_stops_the_run_and_a_resume_with_more_finishes_it(scripted_run: Path, tmp_path: Path) -> None:
+    """A cap reached mid-generation: no half-done child is recorded, the run ends with reason
+    `budget`, and a resume with a larger cap ends with the archive of a run that never stopped."""
+    from conftest import DEMO_SCRIPT
+    from dgm.loop.compare import compare_runs
+
+    with RunStore.open(scripted_run, readonly=True) as store:
+        seed_tokens = store.select("SELECT SUM(input_tokens + output_tokens) FROM llm_calls WHERE job_key LIKE 'g0c0/%'")[0][0]
+    run_dir = tmp_path / "capped"
+    scripted = ["--set", "llm.model=scripted", "--set", f"llm.script={DEMO_SCRIPT}"]
+    code = cli.main(["run", str(QUICKSTART), "--out", str(run_dir), *scripted,
+                     "--set", f"budget.max_tokens={seed_tokens + 1}"])
+    assert code == 0
+    with RunStore.open(run_dir, readonly=True) as store:
+        assert [e.payload["reason"] for e in store.events(kind="run_finished")] == ["budget"]
+        assert not store.events(kind="generation_finished")
+        assert all(agent.status != "pending" for agent in store.list_agents())
+    assert cli.main(["resume", str(run_dir), "--set", "budget.max_tokens=100000000"]) == 0
+    assert compare_runs(scripted_run, run_dir) == []
+    assert check_run(run_dir) == []

@@ -150,6 +150,7 @@ class ChildPipeline:
                 sandbox=ctx.config.sandbox, limits=AgentLimits(max_steps=loop.self_improve_max_steps,
                                                                max_seconds=float(loop.self_improve_seconds))), staging)
         run: AgentRun = outcome.value
+        _refuse_if_cut_by_run_budget(ctx, run.exit_reason, job.key)
         diff = run.diff.encode("utf-8")
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
@@ -192,3 +193,11 @@ def _invalid_reason(diff_error: str | None, diff: bytes, protected: list[str]) -
     if touched:
         return f"changed protected path(s): {', '.join(touched)}"
     return None
+
+
+def _refuse_if_cut_by_run_budget(ctx: RunContext, exit_reason: str | None, key: str) -> None:
+    """An agent stopped because the *run* ran out of budget did not finish its work: its result
+    must not be recorded (the job stays unfinished; a resume with more budget redoes it). A
+    per-job cap, by contrast, is a limit the result was meant to respect."""
+    if exit_reason == "budget" and ctx.llm.budget.exhausted():
+        raise BudgetExceeded(f"job {key}: the run's budget ran out while the agent worked")

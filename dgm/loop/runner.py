@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from dgm import log
 from dgm.archive.ids import SEED_ID, agent_id
+from dgm.llm.errors import BudgetExceeded
 from dgm.loop.child import ChildPipeline
 from dgm.loop.context import RunContext
 from dgm.selection import get_policy
@@ -48,22 +49,26 @@ class Runner:
     def run(self) -> Outcome:
         ctx = self.ctx
         ctx.store.add_event("run_started", {"resumed": ctx.resumed, "generations": ctx.config.loop.generations})
-        with ctx.progress.task("seed evaluation", total=1) as bar:
-            self.pipeline.evaluate(SEED_ID)
-            self.pipeline.admit(SEED_ID)
-            bar.advance()
         generation = self._next_generation()
-        reason = "generations"
-        while generation <= ctx.config.loop.generations:
-            reason = self._stop_reason()
-            if reason:
-                break
-            if self.meta is not None:
-                self.meta.after_generation(generation - 1, more=True)
-            self._run_generation(generation)
-            generation += 1
-        else:
-            reason = self._stop_reason() or "generations"
+        try:
+            with ctx.progress.task("seed evaluation", total=1) as bar:
+                self.pipeline.evaluate(SEED_ID)
+                self.pipeline.admit(SEED_ID)
+                bar.advance()
+            reason = "generations"
+            while generation <= ctx.config.loop.generations:
+                reason = self._stop_reason()
+                if reason:
+                    break
+                if self.meta is not None:
+                    self.meta.after_generation(generation - 1, more=True)
+                self._run_generation(generation)
+                generation += 1
+            else:
+                reason = self._stop_reason() or "generations"
+        except BudgetExceeded as exc:  # work past a cap was refused: the generation stays open for a resume
+            _log.warning("run budget reached", detail=str(exc))
+            reason = "budget"
         if self.meta is not None:
             self.meta.after_generation(generation - 1, more=False)  # decide a trial that just ended
         outcome = Outcome(reason, generation - 1)
@@ -119,8 +124,8 @@ class Runner:
                 except Exception as exc:  # one child's crash must not lose its siblings' work
                     errors.append(exc)
                 bar.advance()
-        if errors:
-            raise errors[0]
+        if errors:  # a real failure outranks a budget refusal, which only says "stop here"
+            raise next((e for e in errors if not isinstance(e, BudgetExceeded)), errors[0])
         ids = [agent_id(generation, slot) for slot in range(len(parents))]
         agents = [ctx.store.agent(child) for child in ids]
         ctx.store.add_event("generation_finished", {
