@@ -80,13 +80,18 @@ class AgentRun:
 
     exit_code: int
     exit_reason: str
-    diff: str
+    diff: bytes                      # `git diff --binary`: exact bytes, whatever the files' encoding
     trajectory: Path | None          # host copy of trajectory.jsonl, None if the agent wrote none
     output: str                      # the agent's stdout and stderr (tail, capped by the sandbox)
     duration: float                  # seconds the agent process ran
     tokens: dict[str, int] = field(default_factory=dict)
     steps: int = 0
     diff_error: str | None = None    # the diff could not be taken (the agent broke the baseline)
+
+    @property
+    def diff_text(self) -> str:
+        """The diff for people and prompts (bytes that are not UTF-8 shown as replacement characters)."""
+        return self.diff.decode("utf-8", errors="replace")
 
     @property
     def ran_to_an_end(self) -> bool:
@@ -141,12 +146,11 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
     return run
 
 
-def _diff(sb: Any, git_env: dict[str, str]) -> tuple[str, str | None]:
+def _diff(sb: Any, git_env: dict[str, str]) -> tuple[bytes, str | None]:
     taken = sb.exec(_DIFF_SCRIPT, timeout=GIT_SECONDS, cwd="/work", env=git_env)
     if not taken.ok:
-        return "", f"git diff failed (exit {taken.exit_code}): {taken.output.strip()[-300:]}"
-    # Text files that are not UTF-8 are rare in tasks; replacing their bytes beats failing the run.
-    return sb.read(DIFF_FILE).decode("utf-8", errors="replace"), None
+        return b"", f"git diff failed (exit {taken.exit_code}): {taken.output.strip()[-300:]}"
+    return sb.read(DIFF_FILE), None
 
 
 def _copy_trajectory(sb: Any, out_dir: Path) -> Path | None:

@@ -32,7 +32,7 @@ rules:
       tool_calls:
         - {name: editor, arguments: {command: str_replace, path: calc.py, old_str: 'a - b', new_str: 'a + b'}}
         - name: bash
-          arguments: {command: "python3 -c 'import calc; print(calc.add(2, 3))' && rm notes.txt && printf 'a\\\\000b' > data.bin && mkdir -p sub && cd sub"}
+          arguments: {command: "python3 -c 'import calc; print(calc.add(2, 3))' && rm notes.txt && printf 'a\\\\000b' > data.bin && printf 'caf\\\\351\\\\n' > latin1.txt && mkdir -p sub && cd sub"}
   - {job: '^fix$', match: '^5\\s*$', times: 1, reply: {tool_calls: [{name: bash, arguments: {command: pwd}}]}}
   - {job: '^fix$', match: '/work/workspace/sub', times: 1, reply: {content: 'Fixed add; it prints 5.'}}
   # --- job malformed: an unknown tool, then bad editor arguments, then report -----------------
@@ -93,11 +93,12 @@ def test_agent_views_edits_runs_and_stops(gateway, workspace, tmp_path, run_labe
 
     assert (result.exit_code, result.exit_reason, result.steps) == (0, "finished", 4), result.output
     assert result.diff_error is None
-    diff = result.diff
+    diff = result.diff_text
     assert "-    return a - b\n+    return a + b\n" in diff
     assert "deleted file mode" in diff and "-scratch" in diff          # rm notes.txt
     assert "new file mode" in diff and "GIT binary patch" in diff       # data.bin has a NUL byte
     assert "__pycache__" not in diff
+    assert b"+caf\xe9\n" in result.diff                                  # a Latin-1 file keeps its exact bytes
     assert (workspace / "calc.py").read_text().endswith("a - b\n"), "the host workspace must stay untouched"
 
     recs = records(result)
@@ -122,7 +123,7 @@ def test_malformed_tool_calls_become_error_results(gateway, workspace, tmp_path,
     assert first["tool_results"][0]["error"] and "unknown tool 'python'" in first["tool_results"][0]["output"]
     assert second["tool_results"][0]["error"]
     assert third["tool_results"][0]["error"] and "JSON" in third["tool_results"][0]["output"]
-    assert result.diff == ""
+    assert result.diff == b""
 
 
 def test_step_limit_ends_the_run(gateway, workspace, tmp_path, run_label):
@@ -162,7 +163,7 @@ def test_a_crashing_agent_in_a_git_workspace(gateway, workspace, tmp_path, run_l
 
     assert (result.exit_code, result.exit_reason, result.trajectory) == (1, "crashed", None)
     assert "boom" in result.output
-    assert "+    return a + b" in result.diff and ".git/" not in result.diff
+    assert b"+    return a + b" in result.diff and b".git/" not in result.diff
     assert no_containers_left(run_label)
 
 
@@ -178,4 +179,4 @@ def test_an_agent_past_its_time_and_grace_is_killed(gateway, workspace, tmp_path
                        limits=AgentLimits(max_steps=1, max_seconds=1, grace_seconds=1))
 
     assert result.exit_reason == "killed" and not result.ran_to_an_end
-    assert result.diff == "" and result.diff_error is None   # the sandbox still answers after the kill
+    assert result.diff == b"" and result.diff_error is None   # the sandbox still answers after the kill

@@ -169,7 +169,7 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
         spent = gateway.service.budget.job_spent(grant.job_key)
         final = _final_record(run.trajectory) if run else {}
         result = TaskResult(
-            task_id=task.id, status=status, reason=reason, diff=run.diff if run else "", tokens=spent.tokens,
+            task_id=task.id, status=status, reason=reason, diff=run.diff_text if run else "", tokens=spent.tokens,
             cost=spent.dollars, duration=time.monotonic() - started, exit_reason=run.exit_reason if run else None,
             steps=run.steps if run else 0, attempts=attempts,
             context_error="context_window" in str(final.get("detail", "")))
@@ -181,7 +181,7 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
                                                lambda: _solve(agent_dir, task, log_dir, gateway, grant, config))
     if run is None:
         return finish("infra_error", error, solve_attempts)
-    (log_dir / "diff.patch").write_text(run.diff, encoding="utf-8")
+    (log_dir / "diff.patch").write_bytes(run.diff)
     (log_dir / "agent_output.txt").write_text(run.output, encoding="utf-8")
     if run.diff_error:
         return finish("agent_error", f"no diff: {run.diff_error}", solve_attempts, run)
@@ -189,7 +189,7 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
         return finish("agent_error", f"the agent did not run to an end ({run.exit_reason}, exit {run.exit_code})",
                       solve_attempts, run)
 
-    diff = run.diff.encode("utf-8")
+    diff = run.diff
     verdict, error, grade_attempts = _with_retries("grade", task.id, retries,
                                                    lambda: _grade(task, diff, config, grant))
     if verdict is None:

@@ -151,7 +151,7 @@ class ChildPipeline:
                                                                max_seconds=float(loop.self_improve_seconds))), staging)
         run: AgentRun = outcome.value
         _refuse_if_cut_by_run_budget(ctx, run.exit_reason, job.key)
-        diff = run.diff.encode("utf-8")
+        diff = run.diff
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
         reason = _invalid_reason(run.diff_error, diff, loop.protected_paths)

@@ -102,7 +102,7 @@ class MetaStep:
             run: AgentRun = ctx.executor.run_job(jobs.agent_run(
                 agent_dir, problem, workspace, grant=ctx.grant(job, "meta", policy_id), sandbox=ctx.config.sandbox,
                 limits=AgentLimits(max_steps=meta.max_steps, max_seconds=float(meta.max_seconds))), staging).value
-        (staging / "diff.patch").write_text(run.diff, encoding="utf-8")
+        (staging / "diff.patch").write_bytes(run.diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
         policy, reason = self._candidate_source(parent, parent_source, run)
         holder = Path(tempfile.mkdtemp(prefix="dgm-candidate-", dir=ctx.work_root))
@@ -137,7 +137,7 @@ class MetaStep:
             return None, f"the meta agent changed nothing (exit: {run.exit_reason})"
         store = self.ctx.store
         try:
-            applied = store.git.commit_diff(parent.commit, run.diff.encode("utf-8"), "meta agent's workspace")
+            applied = store.git.commit_diff(parent.commit, run.diff, "meta agent's workspace")
         except git.GitCommandError as exc:
             return None, f"the meta agent's diff does not apply: {' '.join(str(exc.stderr).split())[:200]}"
         holder = Path(tempfile.mkdtemp(prefix="dgm-applied-", dir=self.ctx.work_root))
