@@ -5,7 +5,8 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 setup:
 	@bash scripts/setup.sh
 
-test: setup
+test:
+	@bash scripts/setup.sh --tests
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 demo: setup

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-command set-up, idempotent: venv + package, a Docker daemon that answers, the sandbox image.
-# Called by `make test` and `make demo`; a second run skips what is already done.
+# Called by `make test` (with --tests) and `make demo`; a second run skips what is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,8 +50,9 @@ if ! command -v debootstrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-g
 fi
 .venv/bin/dgm sandbox build
 
-# 4. Headless Chromium for the HTML report test (tests/test_report.py renders `dgm archive report`).
-if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+# 4. For the tests only (`setup.sh --tests`): headless Chromium, which tests/test_report.py uses
+#    to render `dgm archive report`.
+if [ "${1:-}" = "--tests" ] && ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing chromium with apt (the report test opens the HTML report headless)"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
