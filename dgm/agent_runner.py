@@ -87,6 +87,7 @@ class AgentRun:
     tokens: dict[str, int] = field(default_factory=dict)
     steps: int = 0
     diff_error: str | None = None    # the diff could not be taken (the agent broke the baseline)
+    detail: str = ""                 # the final record's `detail` (why an `error` or `budget` end happened)
 
     @property
     def diff_text(self) -> str:
@@ -140,7 +141,8 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
         reason = final.get("exit_reason") or "crashed"
     run = AgentRun(exit_code=result.exit_code, exit_reason=str(reason), diff=diff, trajectory=trajectory,
                    output=result.output, duration=result.duration, tokens=final.get("tokens") or {},
-                   steps=int(final.get("steps") or 0), diff_error=diff_error)
+                   steps=int(final.get("steps") or 0), diff_error=diff_error,
+                   detail=str(final.get("detail") or ""))
     _log.info("agent run done", job=grant.job_key, exit_code=run.exit_code, exit_reason=run.exit_reason,
               steps=run.steps, diff_bytes=len(run.diff), seconds=round(run.duration, 1))
     return run

@@ -241,7 +241,7 @@ def test_tree_marks_the_best_lineage_and_invalid_agents(small_run: Path, capsys:
 
 
 def test_best_prefers_more_tasks_then_the_earliest_on_ties() -> None:
-    from dgm.archive.store import AgentLine
+    from dgm.archive.records import AgentLine
 
     def line(agent_id: str, parent: str | None, generation: int, slot: int, *stages: StageScore) -> AgentLine:
         score = sum(s.resolved for s in stages) / sum(s.total for s in stages)

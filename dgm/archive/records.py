@@ -64,6 +64,25 @@ class Agent(NamedTuple):
     created_at: float
 
 
+class AgentLine(NamedTuple):
+    """An agent row as listings need it: `Agent` without flags and creation time. Parsing every
+    row's flags JSON costs more than the query itself, and `archive ls|tree|best` never show them."""
+
+    id: str
+    parent_id: str | None
+    generation: int
+    slot: int
+    commit: str
+    origin: str
+    status: str
+    invalid_reason: str | None
+    admitted: bool
+    stages: tuple[StageScore, ...]
+    score: float | None
+    cost: float
+    tokens: int
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     """One task's outcome for one agent; `artifact_dir` is relative to the run directory."""

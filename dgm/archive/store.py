@@ -35,7 +35,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import git as gitpython
 import yaml
@@ -55,6 +55,7 @@ from dgm.archive.ids import SEED_ID, parse_agent_id
 from dgm.archive.records import (
     TASK_STATUSES,
     Agent,
+    AgentLine,
     Evaluation,
     Event,
     Job,
@@ -97,25 +98,6 @@ def _agent(row: tuple[Any, ...]) -> Agent:
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]),
         _stages(row[9]), row[10], row[11], row[12], {} if row[13] == "{}" else json.loads(row[13]), row[14],
     )
-
-
-class AgentLine(NamedTuple):
-    """An agent row as listings need it: `Agent` without flags and creation time. Parsing every
-    row's flags JSON costs more than the query itself, and `archive ls|tree|best` never show them."""
-
-    id: str
-    parent_id: str | None
-    generation: int
-    slot: int
-    commit: str
-    origin: str
-    status: str
-    invalid_reason: str | None
-    admitted: bool
-    stages: tuple[StageScore, ...]
-    score: float | None
-    cost: float
-    tokens: int
 
 
 _LINE_COLUMNS = "id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, scores, score, cost, tokens"

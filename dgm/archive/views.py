@@ -3,7 +3,7 @@ generation, diff stats.
 
 Pure functions over store records (no I/O), shared by `dgm archive` and the HTML report, so the
 two can never disagree about which agent is best or what a generation cost. They work on any
-record with the attributes of `AgentLike` (the store's `Agent` and its flag-less `AgentLine`).
+agent record of the store (`AgentLike`: `Agent`, or its flag-less `AgentLine`).
 """
 
 from __future__ import annotations
@@ -11,25 +11,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from dgm.archive.records import StageScore
+from dgm.archive.records import Agent, AgentLine, StageScore
 
 
-class AgentLike(Protocol):
-    id: str
-    parent_id: str | None
-    generation: int
-    slot: int
-    commit: str
-    origin: str
-    status: str
-    invalid_reason: str | None
-    admitted: bool
-    stages: tuple[StageScore, ...]
-    score: float | None
-    cost: float
-    tokens: int
+# Any agent record the store hands out: views never need flags, so the lighter line will do.
+AgentLike = Agent | AgentLine
 
 
 def eligible(agent: AgentLike) -> bool:

@@ -134,17 +134,6 @@ def _grade(task: Task, diff: bytes, config: Config, grant: "JobGrant") -> Verdic
         return grade(sb, task, diff)
 
 
-def _final_record(trajectory: Path | None) -> dict[str, Any]:
-    if trajectory is None or not trajectory.is_file():
-        return {}
-    lines = trajectory.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    try:
-        record = json.loads(lines[-1]) if lines else {}
-    except ValueError:
-        return {}
-    return record if isinstance(record, dict) and record.get("type") == "final" else {}
-
-
 def _save_hidden(log_dir: Path, task: Task, verdict: Verdict) -> None:
     hidden = log_dir / HIDDEN_DIR
     hidden.mkdir(exist_ok=True)
@@ -167,12 +156,11 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
 
     def finish(status: str, reason: str, attempts: int, run: "AgentRun | None" = None) -> TaskResult:
         spent = gateway.service.budget.job_spent(grant.job_key)
-        final = _final_record(run.trajectory) if run else {}
         result = TaskResult(
             task_id=task.id, status=status, reason=reason, diff=run.diff_text if run else "", tokens=spent.tokens,
             cost=spent.dollars, duration=time.monotonic() - started, exit_reason=run.exit_reason if run else None,
             steps=run.steps if run else 0, attempts=attempts,
-            context_error="context_window" in str(final.get("detail", "")))
+            context_error=run is not None and "context_window" in run.detail)
         result.save(log_dir)
         _log.info("task evaluated", task=task.id, status=status, reason=reason, seconds=round(result.duration, 1))
         return result
