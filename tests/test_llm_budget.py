@@ -54,8 +54,8 @@ def test_run_dollar_cap_stops_every_job(tmp_path: Path, llm_stub: StubServer) ->
         with pytest.raises(BudgetExceeded, match=r"budget.max_dollars \$0.001"):
             service.complete("solve", HELLO, job="d")
         assert service.budget.exhausted()
-        assert service.budget.spent_dollars == pytest.approx(0.0012)
-        assert service.budget.spent_tokens == 3 * PER_CALL
+        assert service.budget.spent.dollars == pytest.approx(0.0012)
+        assert service.budget.spent.tokens == 3 * PER_CALL
 
 
 def test_per_job_caps_stop_only_that_job(tmp_path: Path, llm_stub: StubServer) -> None:

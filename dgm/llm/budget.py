@@ -74,14 +74,6 @@ class Budget:
         with self._lock:
             return self._run
 
-    @property
-    def spent_dollars(self) -> float:
-        return self.spent.dollars
-
-    @property
-    def spent_tokens(self) -> int:
-        return self.spent.tokens
-
     def exhausted(self) -> bool:
         """A run cap is reached: every further call would be refused, so the loop can stop."""
         with self._lock:

@@ -106,14 +106,6 @@ class SharedBudget:
     def spent(self) -> Spend:
         return self._ask("spent")
 
-    @property
-    def spent_dollars(self) -> float:
-        return self.spent.dollars
-
-    @property
-    def spent_tokens(self) -> int:
-        return self.spent.tokens
-
     def exhausted(self) -> bool:
         return self._ask("exhausted")
 
