@@ -25,6 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # the one-machine cluster stays on 127.0.0.1
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report to Ray's servers
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_AGENT = REPO / "agents" / "seed_agent"

@@ -12,6 +12,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # The test Ray cluster lives on one machine: this makes Ray use 127.0.0.1 for every node instead of
 # the machine's primary address, so the tests' traffic stays on loopback.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report to Ray's servers
 
 REQUIRE_DOCKER = os.environ.get("DGM_REQUIRE_DOCKER") == "1"
 
