@@ -35,6 +35,8 @@ class StagedEvaluation:
         scores: list[StageScore] = []
         with self.ctx.checkout(agent) as agent_dir:
             for number, (stage, tasks) in enumerate(zip(config.stages, self.stages)):
+                if not tasks:  # the suite ran out of tasks for this stage
+                    break
                 so_far = _pooled(scores)
                 if number > 0 and not staged.admits(stage, so_far, self._second_best(agent)):
                     break
