@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,7 @@ class AgentRun:
 
 def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, gateway: "Gateway",
               grant: "JobGrant", sandbox_config: SandboxConfig, limits: AgentLimits = AgentLimits(),
-              image: str | None = None) -> AgentRun:
+              image: str | None = None, env: Mapping[str, str] | None = None) -> AgentRun:
     """Run `agent_dir/main.py` on `problem` with a copy of `workspace`; the host workspace is not touched.
 
     The container is labelled with the grant's run, job key and role; the grant's token is valid
@@ -128,8 +129,9 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
                                          f"{prepared.output.strip()[-300:]}")
             cmd = ["python3", f"{AGENT_DIR}/main.py", "--problem", PROBLEM, "--workspace", WORKSPACE,
                    "--out", OUT, *limits.flags()]
+            # The task's environment (e.g. PYTHONPATH) first: it can never replace the gateway's variables.
             result = sb.exec(cmd, timeout=limits.max_seconds + limits.grace_seconds, cwd=WORKSPACE,
-                             env=gateway.sandbox_env(token))
+                             env={**(env or {}), **gateway.sandbox_env(token)})
             diff, diff_error = _diff(sb, git_env)
             trajectory = _copy_trajectory(sb, out_dir)
     finally:

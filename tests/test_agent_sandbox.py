@@ -43,6 +43,10 @@ rules:
   - {job: '^malformed$', match: "unexpected keyword argument 'line'", times: 1,
      reply: {tool_calls: [{name: bash, arguments: '{"command": "ls'}]}}
   - {job: '^malformed$', match: 'JSON', times: 1, reply: {content: 'gave up'}}
+  # --- job env: the task's environment reaches the agent's commands -----------------------------
+  - {job: '^env$', match: 'Make add', times: 1,
+     reply: {tool_calls: [{name: bash, arguments: {command: 'echo "probe=$DGM_PROBE token=$DGM_LLM_TOKEN"'}}]}}
+  - {job: '^env$', reply: {content: 'seen'}}
   # --- jobs steps and budget: a model that never stops ----------------------------------------
   - {job: '^(steps|budget)$', reply: {tool_calls: [{name: bash, arguments: {command: 'echo again'}}]}}
 """
@@ -69,12 +73,13 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def run(gateway, workspace: Path, tmp_path: Path, run_label: str, job: str,
-        limits: AgentLimits = AgentLimits(max_steps=10, max_seconds=60), budget: JobBudget | None = None) -> AgentRun:
+        limits: AgentLimits = AgentLimits(max_steps=10, max_seconds=60), budget: JobBudget | None = None,
+        env: dict[str, str] | None = None) -> AgentRun:
     from dgm.llm import JobGrant
 
     grant = JobGrant(job_key=job, role="solve", run=run_label, agent="seed", limits=budget)
     return run_agent(SEED_AGENT, "Make add(a, b) return the sum.", workspace, tmp_path / "out", gateway=gateway,
-                     grant=grant, sandbox_config=SandboxConfig(), limits=limits)
+                     grant=grant, sandbox_config=SandboxConfig(), limits=limits, env=env)
 
 
 def records(result: AgentRun) -> list[dict]:
@@ -180,3 +185,13 @@ def test_an_agent_past_its_time_and_grace_is_killed(gateway, workspace, tmp_path
 
     assert result.exit_reason == "killed" and not result.ran_to_an_end
     assert result.diff == b"" and result.diff_error is None   # the sandbox still answers after the kill
+
+
+def test_the_task_environment_reaches_the_agent_but_not_over_the_gateway(gateway, workspace, tmp_path, run_label):
+    result = run(gateway, workspace, tmp_path, run_label, "env",
+                 env={"DGM_PROBE": "from-the-task", "DGM_LLM_TOKEN": "forged"})
+
+    assert (result.exit_code, result.exit_reason) == (0, "finished"), result.output
+    output = records(result)[1]["tool_results"][0]["output"]
+    assert "probe=from-the-task" in output
+    assert "token=forged" not in output and "token=" in output

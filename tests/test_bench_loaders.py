@@ -127,6 +127,7 @@ def test_swebench_rows_become_tasks_with_image_and_command_templates(tmp_path: P
     assert (first.repo_dir, first.base_commit) == ("/testbed", "abc123")
     assert first.test_paths == ("tests/test_x.py",) and first.hidden_tests == {}
     assert (second.image, second.test_command) == ("mine:8", "pytest tests/test_x.py")
+    assert first.agent_env == {"PYTHONPATH": "/work/workspace"}  # the agent's own tests import its copy
 
 
 @pytest.mark.parametrize("row,expected", [

@@ -19,6 +19,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from dgm.agent_runner import WORKSPACE
 from dgm.benchmarks.task import Task, TaskError, Timeouts
 from dgm.evaluation.diffpaths import touched_paths
 
@@ -71,6 +72,9 @@ def to_task(row: dict[str, Any], where: str, image: str | None, test_command: st
         repo_dir=row.get("repo_dir") or DEFAULT_REPO_DIR,
         base_commit=row["base_commit"],
         test_patch=test_patch,
+        # The official images install the repository in develop mode from /testbed; the agent works
+        # on its copy in the workspace, so its own test runs must import that copy, as grading does.
+        agent_env={"PYTHONPATH": WORKSPACE},
     )
 
 

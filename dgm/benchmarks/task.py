@@ -67,6 +67,7 @@ class Task:
     repo_dir: str | None = None
     base_commit: str | None = None
     test_patch: bytes | None = None
+    agent_env: Mapping[str, str] = field(default_factory=dict)   # extra environment of the agent's sandbox
 
     @functools.cached_property
     def solution(self) -> bytes | None:

@@ -123,7 +123,7 @@ def _solve(agent_dir: Path, task: Task, log_dir: Path, gateway: "Gateway", grant
         workspace = Path(tmp) / "workspace"
         _host_workspace(task, workspace, config, grant)
         return run_agent(agent_dir, task.problem, workspace, log_dir, gateway=gateway, grant=grant,
-                         sandbox_config=config.sandbox, limits=limits, image=task.image)
+                         sandbox_config=config.sandbox, limits=limits, image=task.image, env=task.agent_env)
 
 
 def _grade(task: Task, diff: bytes, config: Config, grant: "JobGrant") -> Verdict:
