@@ -97,9 +97,11 @@ def run(args: argparse.Namespace) -> int:
     from dgm.evaluation.runner import EvalContext, evaluate_staged
     from dgm.llm.gateway import Gateway
     from dgm.llm.service import LLMService
+    from dgm.sandbox.docker_backend import install_signal_handlers
     from dgm.sandbox.prune import prune
 
     config = configmod.load(args.config, _overrides(args))
+    install_signal_handlers()  # SIGTERM too removes the sandboxes of tasks in flight
     tasks, stages = _stages(config, args)
     with agent_source(args.agent) as (agent_dir, agent_name):
         stamp = time.strftime("%Y%m%d-%H%M%S")
