@@ -72,3 +72,29 @@ def scripted_run(tmp_path_factory: pytest.TempPathFactory, docker_ready: None) -
     run_dir = tmp_path_factory.mktemp("runs") / "quickstart"
     session.start(scripted_config(), run_dir)
     return run_dir
+
+
+
+@pytest.fixture
+def small_run(tmp_path: Path) -> Path:
+    """A hand-made run without sandboxes: seed (3/10) -> g1c0 (5/10 30/50) -> g2c0 (invalid);
+    seed -> g1c1 (9/10 40/50, not admitted). Children carry some spend."""
+    from dgm.archive.records import StageScore
+    from dgm.archive.store import RunStore
+
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "main.py").write_text("print('seed')\n")
+    run = tmp_path / "run"
+    with RunStore.create(run, {}, seed) as store:
+        store.set_scores("g0c0", [StageScore(3, 10)])
+        for slot, stages, admitted in ((0, [StageScore(5, 10), StageScore(30, 50)], True),
+                                       (1, [StageScore(9, 10), StageScore(40, 50)], False)):
+            child = f"g1c{slot}"
+            store.add_agent(child, "g0c0", store.commit_agent(child, "g0c0", diff=b""))
+            store.set_scores(child, stages)
+            store.set_admitted(child, admitted)
+            store.add_usage(child, cost=0.5 * (slot + 1), tokens=100)
+        store.add_agent("g2c0", "g1c0", store.commit_agent("g2c0", "g1c0", diff=b""))
+        store.mark_invalid("g2c0", "empty patch")
+    return run

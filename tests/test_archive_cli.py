@@ -10,29 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive.records import StageScore
-from dgm.archive.store import RunStore
 from dgm.cli import main
 
 
 @pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "main.py").write_text("print('seed')\n")
-    run = tmp_path / "run"
-    with RunStore.create(run, {}, seed) as store:
-        store.set_scores("g0c0", [StageScore(3, 10)])
-        for slot, stages, admitted in ((0, [StageScore(5, 10), StageScore(30, 50)], True),
-                                       (1, [StageScore(9, 10), StageScore(40, 50)], False)):
-            child = f"g1c{slot}"
-            store.add_agent(child, "g0c0", store.commit_agent(child, "g0c0", diff=b""))
-            store.set_scores(child, stages)
-            store.set_admitted(child, admitted)
-            store.add_usage(child, cost=0.5 * (slot + 1), tokens=100)
-        store.add_agent("g2c0", "g1c0", store.commit_agent("g2c0", "g1c0", diff=b""))
-        store.mark_invalid("g2c0", "empty patch")
-    return run
+def run_dir(small_run: Path) -> Path:
+    return small_run
 
 
 def ls_json(run_dir: Path, capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:

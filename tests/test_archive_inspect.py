@@ -205,26 +205,6 @@ def test_checked_out_agent_runs_under_dgm_eval(scripted_run: Path, tmp_path: Pat
 # -- small hand-made runs --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_run(tmp_path: Path) -> Path:
-    """seed (3/10) -> g1c0 (5/10 30/50) -> g2c0 (invalid); seed -> g1c1 (9/10 40/50, not admitted)."""
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    (seed / "main.py").write_text("print('seed')\n")
-    run = tmp_path / "run"
-    with RunStore.create(run, {}, seed) as store:
-        store.set_scores("g0c0", [StageScore(3, 10)])
-        for slot, stages, admitted in ((0, [StageScore(5, 10), StageScore(30, 50)], True),
-                                       (1, [StageScore(9, 10), StageScore(40, 50)], False)):
-            child = f"g1c{slot}"
-            store.add_agent(child, "g0c0", store.commit_agent(child, "g0c0", diff=b""))
-            store.set_scores(child, stages)
-            store.set_admitted(child, admitted)
-        store.add_agent("g2c0", "g1c0", store.commit_agent("g2c0", "g1c0", diff=b""))
-        store.mark_invalid("g2c0", "empty patch")
-    return run
-
-
 def test_tree_marks_the_best_lineage_and_invalid_agents(small_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["archive", "tree", str(small_run)]) == 0
     lines = capsys.readouterr().out.splitlines()
