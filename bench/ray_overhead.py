@@ -23,6 +23,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from eval_throughput import script_text  # same fixed-latency scripted model (bench/ is on sys.path)
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # the one-machine cluster stays on 127.0.0.1
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report to Ray's servers
@@ -30,14 +32,6 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage report to Ray'
 REPO = Path(__file__).resolve().parents[1]
 SEED_AGENT = REPO / "agents" / "seed_agent"
 TASK = "roman-numerals"
-
-
-def script_text(latency: float, calls: int) -> str:
-    tool_turns = max(calls - 1, 0)
-    rules = [f"  - {{times: {tool_turns}, reply: {{tool_calls: [{{name: bash, arguments: {{command: 'ls'}}}}]}}}}"] \
-        if tool_turns else []
-    rules.append("  - {reply: {content: 'Done.'}}")
-    return f"latency_seconds: {latency}\nrules:\n" + "\n".join(rules) + "\n"
 
 
 def measure(executor, config, task, jobs: int, workers: int, run: str, root: Path) -> tuple[float, list[float]]:

@@ -234,6 +234,16 @@ class FileStat:
     binary: bool = False
 
 
+def diff_report(old: str, new: str, patch: str) -> dict[str, Any]:
+    """A diff as `dgm archive diff --json` prints it (agents and policy versions alike)."""
+    stats = diff_stat(patch)
+    return {
+        "old": old, "new": new,
+        "files": [{"path": s.path, "added": s.added, "deleted": s.deleted, "binary": s.binary} for s in stats],
+        "added": sum(s.added for s in stats), "deleted": sum(s.deleted for s in stats), "patch": patch,
+    }
+
+
 def diff_stat(diff: str) -> list[FileStat]:
     """Per-file line counts of a `git diff` (what `git diff --stat` shows), from its text."""
     stats: list[FileStat] = []

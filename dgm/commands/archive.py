@@ -376,7 +376,7 @@ def _best(args: argparse.Namespace) -> int:
 
 def diff_data(run_dir: Path, agent_id: str, other: str | None = None) -> dict[str, Any]:
     """The source diff parent(A)..A, or A..B; what `diff --json` prints."""
-    from dgm.archive.views import diff_stat
+    from dgm.archive.views import diff_report
     from dgm.errors import DgmError
 
     if is_policy_id(agent_id):
@@ -391,12 +391,7 @@ def diff_data(run_dir: Path, agent_id: str, other: str | None = None) -> dict[st
             store.agent(other)
             old, new = agent_id, other
         patch = store.diff(old, new)
-    stats = diff_stat(patch)
-    return {
-        "old": old, "new": new,
-        "files": [{"path": s.path, "added": s.added, "deleted": s.deleted, "binary": s.binary} for s in stats],
-        "added": sum(s.added for s in stats), "deleted": sum(s.deleted for s in stats), "patch": patch,
-    }
+    return diff_report(old, new, patch)
 
 
 def _diff(args: argparse.Namespace) -> int:

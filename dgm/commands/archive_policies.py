@@ -66,7 +66,7 @@ def run_policies(args: argparse.Namespace) -> int:
 def policy_diff(run_dir: Path, policy_id: str, other: str | None = None) -> dict[str, Any]:
     """The source diff parent(A)..A, or A..B, between policy versions (the shape of `diff --json`)."""
     from dgm.archive.store import RunStore
-    from dgm.archive.views import diff_stat
+    from dgm.archive.views import diff_report
     from dgm.errors import DgmError
 
     with RunStore.open(run_dir, readonly=True) as store:
@@ -81,12 +81,7 @@ def policy_diff(run_dir: Path, policy_id: str, other: str | None = None) -> dict
             store.policy(other)
             old, new = policy_id, other
         patch = store.policy_diff(old, new)
-    stats = diff_stat(patch)
-    return {
-        "old": old, "new": new,
-        "files": [{"path": s.path, "added": s.added, "deleted": s.deleted, "binary": s.binary} for s in stats],
-        "added": sum(s.added for s in stats), "deleted": sum(s.deleted for s in stats), "patch": patch,
-    }
+    return diff_report(old, new, patch)
 
 
 def _clip(text: str, width: int) -> str:
