@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dgm.errors import ConfigError
 
@@ -135,7 +135,17 @@ class LanguageConfig(Section):
     """How one Polyglot language runs: an image with its toolchain, and its test command."""
 
     image: str | None = Field(default=None, description="image with the toolchain, git and bash; python: the sandbox image")
-    test_command: str | None = Field(default=None, description="{tests}: the test files; python: python3 -m pytest {tests}")
+    test_command: str | None = Field(default=None, description="{tests}: the test files, {report}: where the per-test report goes; python: python3 -m pytest {tests}")
+    results: str = Field(default="pytest", description="how per-test results are read (a name in dgm.evaluation.results.FORMATS: pytest, junit, ...)")
+
+    @field_validator("results")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from dgm.evaluation.results import FORMATS
+
+        if value not in FORMATS:
+            raise ValueError(f"unknown results format {value!r} (expected one of {', '.join(sorted(FORMATS))})")
+        return value
 
 
 class BenchmarkConfig(Section):

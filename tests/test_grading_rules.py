@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import pytest
 from dgm.benchmarks.task import Task, Timeouts
 from dgm.evaluation import protect
 from dgm.evaluation.diffpaths import touched_paths
-from dgm.evaluation.grader import judge, report_command
-from dgm.evaluation.junit import ReportError, parse_report
+from dgm.errors import DgmError
+from dgm.evaluation.grader import decide
+from dgm.evaluation.results import Produced, ReportError, RunPaths, get_format
+from dgm.evaluation.results.junit import parse_report
+from dgm.evaluation.verdict import get_rule
 
 
 def _git_diff(tmp_path: Path, setup, change) -> bytes:
@@ -86,23 +90,21 @@ def test_a_test_at_the_root_protects_only_itself_and_new_shadowing_modules_are_u
     assert undo == {"two_fer_test.py": "test location", "json/__init__.py": "shadows an installed module"}
 
 
-REPORT = b"""<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-<testcase classname="tests.test_calc" name="test_add" file="tests/test_calc.py" line="2" time="0.0" />
-<testcase classname="tests.test_calc.TestX" name="test_p[a b]" file="tests/test_calc.py" line="4" time="0.0" />
-<testcase classname="tests.test_calc" name="test_fail" file="tests/test_calc.py" line="6"><failure message="x"/></testcase>
-<testcase classname="tests.test_calc" name="test_skip" file="tests/test_calc.py" line="8"><skipped message="s"/></testcase>
-<testcase classname="tests.test_calc" name="test_add" file="tests/test_calc.py" line="2"><error message="teardown"/></testcase>
-<testcase classname="" name="tests.test_broken" file="tests/test_broken.py"><error message="collection failure"/></testcase>
+REPORT = b"""<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="catch2">
+<testcase classname="two_fer.global" name="no name given" time="0.0" />
+<testcase classname="two_fer.global" name="a name given"><failure message="x"/></testcase>
+<testcase classname="two_fer.global" name="skipped one"><skipped message="s"/></testcase>
+<testcase classname="two_fer.global" name="no name given"><error message="teardown"/></testcase>
+<testcase name="bare"/>
 </testsuite></testsuites>"""
 
 
-def test_junit_report_maps_to_node_ids_with_the_worst_outcome_kept():
+def test_junit_report_maps_to_test_ids_with_the_worst_outcome_kept():
     assert parse_report(REPORT) == {
-        "tests/test_calc.py::test_add": "error",          # passed, then failed in teardown
-        "tests/test_calc.py::TestX::test_p[a b]": "passed",
-        "tests/test_calc.py::test_fail": "failed",
-        "tests/test_calc.py::test_skip": "skipped",
-        "tests/test_broken.py": "error",
+        "two_fer.global::no name given": "error",          # passed, then reported again as an error
+        "two_fer.global::a name given": "failed",
+        "two_fer.global::skipped one": "skipped",
+        "bare": "passed",
     }
 
 
@@ -118,30 +120,60 @@ def _task(expected: tuple[str, ...] = ()) -> Task:
                 timeouts=Timeouts(test=30))
 
 
-def test_judge_without_expected_tests_needs_every_hidden_test_passed_and_at_least_one():
+PYTEST = get_format("pytest")
+
+
+def test_verdict_without_expected_tests_needs_every_hidden_test_passed_and_at_least_one():
     task = _task()
-    assert judge(task, 0, False, {"tests/test_a.py::t1": "passed"}) == (True, "1/1 hidden tests passed")
-    assert not judge(task, 0, False, {})[0]                                   # no tests at all
-    assert not judge(task, 0, False, {"extra_test.py::t": "passed"})[0]       # not a hidden test
-    assert not judge(task, 1, False, {"tests/test_a.py::t1": "passed", "tests/test_a.py::t2": "failed"})[0]
-    assert not judge(task, 0, False, {"tests/test_a.py::t1": "skipped"})[0]
-    assert not judge(task, 0, True, {"tests/test_a.py::t1": "passed"})[0]      # timed out
+    assert decide(task, PYTEST, {"tests/test_a.py::t1": "passed"}) == (True, "1/1 hidden tests passed")
+    assert not decide(task, PYTEST, {})[0]                                   # no tests at all
+    assert not decide(task, PYTEST, {"extra_test.py::t": "passed"})[0]       # not a hidden test
+    assert not decide(task, PYTEST, {"tests/test_a.py::t1": "passed", "tests/test_a.py::t2": "failed"})[0]
+    assert not decide(task, PYTEST, {"tests/test_a.py::t1": "skipped"})[0]
+    assert not decide(task, PYTEST, {"tests/test_a.py::t1": "passed", "tests/test_a.py::t2": "not_run"})[0]
+    assert not decide(task, PYTEST, {"tests/test_a.py::t1": "xfailed"})[0]
 
 
-def test_judge_with_expected_tests_needs_each_listed_as_passed():
+def test_verdict_with_expected_tests_needs_each_listed_as_passed():
     task = _task(("tests/test_a.py::t1", "tests/test_a.py::t2"))
     both = {"tests/test_a.py::t1": "passed", "tests/test_a.py::t2": "passed", "tests/test_a.py::t3": "failed"}
-    assert judge(task, 1, False, both)[0]                  # other tests may fail (SWE-bench semantics)
-    resolved, reason = judge(task, 1, False, {"tests/test_a.py::t1": "passed"})
-    assert not resolved and reason == "1/2 expected tests passed; tests/test_a.py::t2: not run"
-    assert not judge(task, 2, False, both)[0]              # interrupted run: not a verdict
+    assert decide(task, PYTEST, both)[0]                  # other tests may fail (SWE-bench semantics)
+    resolved, reason = decide(task, PYTEST, {"tests/test_a.py::t1": "passed"})
+    assert not resolved and reason == "1/2 expected tests passed; tests/test_a.py::t2: not reported"
+    extra = {"tests/test_a.py::t1": "passed", "main_test.go::TestMain": "passed"}
+    assert not decide(task, PYTEST, extra)[0]             # an unexpected test never stands in
 
 
-def test_report_options_are_added_to_pytest_commands_only():
-    command, has_report = report_command("python3 -m pytest tests", "/tmp/r.xml", "/work/workspace")
-    assert has_report and command.startswith("python3 -m pytest tests ")
-    assert "--junitxml=/tmp/r.xml" in command and "--rootdir=/work/workspace" in command
-    assert report_command("go test ./... 2>&1 | go-junit-report > {junit}", "/tmp/r.xml", "/w") == (
-        "go test ./... 2>&1 | go-junit-report > /tmp/r.xml", True)
-    assert report_command("cargo test", "/tmp/r.xml", "/w") == ("cargo test", False)
-    assert judge(_task(), 0, False, None) == (True, "test command exited 0 (judged by exit status: no report)")
+def _report(tests: dict[str, str], exitstatus: int = 0) -> Produced:
+    data = json.dumps({"format": "dgm-pytest/1", "exitstatus": exitstatus, "tests": tests}).encode()
+    return Produced(report=data, output="", exit_code=exitstatus)
+
+
+def test_pytest_report_is_read_and_anything_else_refused():
+    assert PYTEST.parse(_report({"tests/test_a.py::t1": "xfailed"})) == {"tests/test_a.py::t1": "xfailed"}
+    with pytest.raises(ReportError, match="no test report"):
+        PYTEST.parse(Produced(report=None, output="1 passed", exit_code=0))
+    with pytest.raises(ReportError, match="not the grader plugin"):
+        PYTEST.parse(Produced(report=b"<testsuites/>", output="", exit_code=0))
+    with pytest.raises(ReportError, match="bad test outcomes"):
+        PYTEST.parse(_report({"tests/test_a.py::t1": "PASSED"}))
+    with pytest.raises(ReportError, match="internal error"):
+        PYTEST.parse(_report({"tests/test_a.py::t1": "passed"}, exitstatus=3))
+
+
+def test_formats_prepare_the_command_and_unknown_names_fail():
+    paths = RunPaths(workdir="/work/workspace", scratch="/work/.s", report="/work/.s/r/x.report", token="abc")
+    prepared = PYTEST.prepare("python3 -m pytest tests", paths)
+    assert prepared.command == "python3 -m pytest tests"          # options travel in PYTEST_ADDOPTS
+    assert "-p dgm_results_abc" in prepared.env["PYTEST_ADDOPTS"]
+    assert "--rootdir=/work/workspace" in prepared.env["PYTEST_ADDOPTS"]
+    assert prepared.env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
+    assert "abc-py/lib/python3.11/site-packages/dgm_results_abc.py" in prepared.files
+    junit = get_format("junit")
+    assert junit.prepare("ctest && cp r.xml {report}", paths).command == "ctest && cp r.xml /work/.s/r/x.report"
+    with pytest.raises(ReportError, match="needs {report}"):
+        junit.prepare("cargo test", paths)
+    with pytest.raises(DgmError, match="unknown results format 'nope'"):
+        get_format("nope")
+    with pytest.raises(DgmError, match="unknown verdict rule 'nope'"):
+        get_rule("nope")

@@ -35,7 +35,7 @@ def load_suite(config: BenchmarkConfig) -> list[Task]:
         from dgm.benchmarks import polyglot
 
         assert path is not None
-        languages = [polyglot.Language(name, lang.image, lang.test_command) for name, lang in config.languages.items()]
+        languages = [polyglot.Language(name, lang.image, lang.test_command, lang.results) for name, lang in config.languages.items()]
         return polyglot.load(path, languages)
     raise TaskError(f"unknown benchmark {config.name!r} (expected one of {', '.join(SUITES)})")
 

@@ -9,7 +9,8 @@
 Python runs in the default sandbox image with pytest. Every other language needs an image with its
 toolchain (and git and bash, which grading uses) and a test command, both from the config
 (`evaluation.benchmark.languages.<language>`). `{tests}` in a test command is replaced by the
-shell-quoted test file paths; a command that can write a JUnit report may place `{junit}`.
+shell-quoted test file paths; `results` names how per-test results are read (a format of
+`dgm.evaluation.results`; a command whose format reads a report file places it with `{report}`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Language:
     name: str
     image: str | None = None
     test_command: str | None = None
+    results: str = "pytest"       # dgm.evaluation.results.FORMATS
 
 
 def _config_files(exercise: Path) -> dict[str, list[str]]:
@@ -105,6 +107,7 @@ def load_exercise(exercise: Path, language: Language) -> Task:
         hidden_tests={rel: tree[rel] for rel in sorted(tests)},
         test_command=command.replace("{tests}", " ".join(shlex.quote(t) for t in sorted(tests))),
         image=language.image,
+        results=language.results,
         solution_files=_example_overlay(exercise, files),
     )
 

@@ -51,7 +51,8 @@ class Task:
     `repo_dir` names a directory inside the task's image to start from instead of (or under)
     `workspace` files: SWE-bench images carry the repository at /testbed. `test_patch` is a
     diff of hidden tests applied at grading time after `hidden_tests` are written (SWE-bench
-    ships tests as a patch against files the host never sees).
+    ships tests as a patch against files the host never sees). `results` and `rule` name the
+    grader's strategies for reading per-test outcomes and deciding from them (docs/evaluation.md).
     """
 
     id: str
@@ -68,6 +69,8 @@ class Task:
     base_commit: str | None = None
     test_patch: bytes | None = None
     agent_env: Mapping[str, str] = field(default_factory=dict)   # extra environment of the agent's sandbox
+    results: str = "pytest"        # how per-test outcomes are read (dgm.evaluation.results.FORMATS)
+    rule: str = "all_passed"       # which outcomes of which tests resolve it (dgm.evaluation.verdict.RULES)
 
     @functools.cached_property
     def solution(self) -> bytes | None:

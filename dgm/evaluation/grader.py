@@ -7,17 +7,15 @@ line of its code runs:
 3. every path the diff touched (from the diff's headers and from git's view of the result) that is
    a test location, test configuration or a shadow of the test runner is reverted (`protect`);
 4. the hidden test files are written (and the task's test patch applied) over the result;
-5. the test command runs with a JUnit report at a random path; the verdict comes from the exit
-   status and that report, which must list the expected tests (or, when the task names none,
-   at least one hidden test and no failures) as passed. Stdout is kept for the logs only.
-
-Runs of the test command whose runner is not pytest (other Polyglot languages) can name the
-report path with a `{junit}` placeholder; without one they are judged by exit status alone.
+5. the test command runs as the task's results format prepares it (`dgm.evaluation.results`:
+   for pytest a grader-owned plugin, loaded from outside the workspace, writes exact node ids
+   and outcomes to a random path); the task's verdict rule (`dgm.evaluation.verdict`) decides
+   from those per-test outcomes of the expected tests alone. The exit status and stdout are kept
+   for the logs only: no report, no pass.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import shlex
 import tempfile
@@ -28,14 +26,14 @@ from typing import Mapping
 from dgm.benchmarks.task import Task, write_files
 from dgm.evaluation import protect
 from dgm.evaluation.diffpaths import touched_paths
-from dgm.evaluation.junit import ReportError, parse_report
+from dgm.evaluation import results, verdict
+from dgm.evaluation.results import Produced, ReportError, RunPaths
 from dgm.errors import DgmError
 from dgm.evaluation.workspace import GIT_ENV, WORKDIR, prepare_workspace
 from dgm.sandbox import Sandbox
 
 STEP_TIMEOUT = 300.0
 SETUP_ALLOWANCE = 60.0          # seconds added to the test timeout for undoing and restoring
-_PYTEST = re.compile(r"\bpytest\b")
 _APPLY_FAILED = 3
 _SECTION = b"\0/\0"             # between the two NUL-separated lists ("/" is never a path)
 
@@ -85,6 +83,7 @@ fi
 if [ -d "$2/hidden" ]; then cp -a "$2/hidden/." . || exit 1; fi
 if [ -f "$2/test.patch" ]; then git apply --whitespace=nowarn "$2/test.patch" || exit 1; fi
 touch "$2/setup-ok"
+chmod 0311 "$2"     # its entries (the report's random directory) cannot be listed by the tests
 """
 
 
@@ -92,7 +91,7 @@ touch "$2/setup-ok"
 class Verdict:
     resolved: bool
     reason: str                                   # one line: why
-    tests: Mapping[str, str] = field(default_factory=dict)   # node id -> outcome, from the report
+    tests: Mapping[str, str] = field(default_factory=dict)   # test id -> outcome (results.OUTCOMES)
     output: str = ""                              # the test command's output (hidden from agents)
     reverted: Mapping[str, str] = field(default_factory=dict)  # path -> why the diff's change was undone
     exit_code: int | None = None
@@ -106,42 +105,10 @@ def _split_nul(data: bytes) -> set[str]:
     return {part.decode("utf-8", "surrogateescape") for part in data.split(b"\0") if part}
 
 
-def report_command(test_command: str, report: str, workdir: str) -> tuple[str, bool]:
-    """The test command with the grader's report options, and whether a report will be written."""
-    if "{junit}" in test_command:
-        return test_command.replace("{junit}", shlex.quote(report)), True
-    if _PYTEST.search(test_command):
-        extra = ["-p", "no:cacheprovider", f"--junitxml={report}", "-o", "junit_family=xunit1",
-                 f"--rootdir={workdir}"]
-        return f"{test_command} {' '.join(shlex.quote(x) for x in extra)}", True
-    return test_command, False
-
-
-def judge(task: Task, exit_code: int, timed_out: bool, outcomes: Mapping[str, str] | None) -> tuple[bool, str]:
-    """The verdict from the exit status and the report (None: the command writes no report)."""
-    if timed_out:
-        return False, f"tests timed out after {task.timeouts.test:g}s"
-    if outcomes is None:
-        return exit_code == 0, f"test command exited {exit_code} (judged by exit status: no report)"
-    if task.expected_tests:
-        missing = [t for t in task.expected_tests if outcomes.get(t) != "passed"]
-        passed = len(task.expected_tests) - len(missing)
-        if exit_code not in (0, 1):       # 0 all passed, 1 some failed; others: no proper run
-            return False, f"test run did not complete (exit {exit_code}); {passed}/{len(task.expected_tests)} expected tests passed"
-        if missing:
-            first = missing[0]
-            return False, (f"{passed}/{len(task.expected_tests)} expected tests passed; "
-                           f"{first}: {outcomes.get(first, 'not run')}")
-        return True, f"{passed}/{passed} expected tests passed"
-    hidden = set(task.test_paths)
-    ours = {node: outcome for node, outcome in outcomes.items() if node.split("::", 1)[0] in hidden}
-    bad = sorted(node for node, outcome in ours.items() if outcome != "passed")
-    if not ours:
-        return False, f"no hidden test ran (exit {exit_code})"
-    if bad or exit_code != 0:
-        first = f"; {bad[0]}: {ours[bad[0]]}" if bad else ""
-        return False, f"{len(ours) - len(bad)}/{len(ours)} hidden tests passed (exit {exit_code}){first}"
-    return True, f"{len(ours)}/{len(ours)} hidden tests passed"
+def decide(task: Task, fmt: results.ResultsFormat, outcomes: Mapping[str, str]) -> tuple[bool, str]:
+    """The verdict from per-test outcomes alone: the task's rule over its expected tests."""
+    expected = verdict.expected_tests(task, outcomes, fmt.selects)
+    return verdict.get_rule(task.rule).decide(task, outcomes, expected)
 
 
 def _lists(data: bytes) -> tuple[set[str], set[str]]:
@@ -157,10 +124,20 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
     both are infrastructure errors for the caller, never a score. Sandbox round trips are few
     (one write, two execs, two or three reads): they dominate grading time on a busy host.
     """
+    fmt = results.get_format(task.results)
     parent, name = str(PurePosixPath(workdir).parent), PurePosixPath(workdir).name
     scratch_name = f".dgm-grade-{secrets.token_hex(12)}"
     scratch = f"{parent}/{scratch_name}"
-    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": _SETUP.encode()}
+    token = secrets.token_hex(12)
+    paths = RunPaths(workdir=workdir, scratch=scratch, token=token,
+                     report=f"{scratch}/{secrets.token_hex(12)}/{secrets.token_hex(12)}.report")
+    try:
+        prepared = fmt.prepare(task.test_command, paths)
+    except ReportError as err:
+        raise GradingError(f"task {task.id}: {err}") from None
+    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": _SETUP.encode(),
+            f"{scratch_name}/{PurePosixPath(paths.report).parent.name}/.keep": b""}
+    tree.update({f"{scratch_name}/{rel}": data for rel, data in prepared.files.items()})
     tree.update({f"{scratch_name}/hidden/{rel}": data for rel, data in task.hidden_tests.items()})
     if task.test_patch:
         tree[f"{scratch_name}/test.patch"] = task.test_patch
@@ -184,35 +161,29 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
     if reverted:
         sb.write(f"{scratch}/revert", b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in reverted))
 
-    report = f"{scratch}/{secrets.token_hex(12)}.xml"
-    command, has_report = report_command(task.test_command, report, workdir)
     run = sb.exec(f"bash {shlex.quote(scratch)}/setup.sh {shlex.quote(workdir)} {shlex.quote(scratch)} && "
-                  f"cd {shlex.quote(workdir)} && {command}",
-                  timeout=task.timeouts.test + SETUP_ALLOWANCE, cwd=workdir, env={"PYTHONDONTWRITEBYTECODE": "1"})
+                  f"cd {shlex.quote(workdir)} && {prepared.command}",
+                  timeout=task.timeouts.test + SETUP_ALLOWANCE, cwd=workdir,
+                  env={"PYTHONDONTWRITEBYTECODE": "1", **prepared.env})
+    try:
+        sb.read(f"{scratch}/setup-ok")
+    except FileNotFoundError:
+        raise GradingError(f"task {task.id}: restoring the hidden tests failed: {run.output.strip()[-300:]}") from None
 
-    def setup_failed() -> GradingError | None:
-        try:
-            sb.read(f"{scratch}/setup-ok")
-            return None
-        except FileNotFoundError:
-            return GradingError(f"task {task.id}: restoring the hidden tests failed: {run.output.strip()[-300:]}")
+    def unresolved(reason: str, tests: Mapping[str, str] | None = None) -> Verdict:
+        return Verdict(False, reason, tests=tests or {}, output=run.output, reverted=reverted, exit_code=run.exit_code)
 
-    outcomes: dict[str, str] | None = None
-    if has_report and not run.timed_out:
+    if run.timed_out:
+        return unresolved(f"tests timed out after {task.timeouts.test:g}s")
+    report: bytes | None = None
+    if prepared.reads_report:
         try:
-            outcomes = parse_report(sb.read(report))
+            report = sb.read(paths.report)
         except FileNotFoundError:
-            error = setup_failed()
-            if error:
-                raise error from None
-            return Verdict(False, f"no test report was written (exit {run.exit_code}): the test run crashed or "
-                                  "exited early", output=run.output, reverted=reverted, exit_code=run.exit_code)
-        except ReportError as err:
-            return Verdict(False, str(err), output=run.output, reverted=reverted, exit_code=run.exit_code)
-    elif not run.timed_out:
-        error = setup_failed()
-        if error:
-            raise error
-    resolved, reason = judge(task, run.exit_code, run.timed_out, outcomes)
-    return Verdict(resolved, reason, tests=outcomes or {}, output=run.output, reverted=reverted,
-                   exit_code=run.exit_code)
+            report = None
+    try:
+        outcomes = fmt.parse(Produced(report=report, output=run.output, exit_code=run.exit_code))
+    except ReportError as err:
+        return unresolved(str(err))
+    resolved, reason = decide(task, fmt, outcomes)
+    return Verdict(resolved, reason, tests=outcomes, output=run.output, reverted=reverted, exit_code=run.exit_code)
