@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"dgm.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
+        command.add_argument("--quiet", action="store_true",
+                             help="console: only progress, warnings and the final summary (the run's JSON log is unchanged)")
         command.set_defaults(_run=module.run)
     return parser
 
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from dgm import log  # structlog: not needed to print help
 
+    log.set_quiet(args.quiet)
     log.configure(None)
     try:
         return int(args._run(args) or 0)
@@ -57,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dgm: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`dgm archive ls --json | head`): stop quietly, like other Unix tools.
+        # stdout is pointed at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import structlog
 
 _lock = threading.Lock()
 _json_file: TextIO | None = None
+_quiet = False  # --quiet: info events go to the JSON log only; warnings and errors still print
+_LOUD = {"warning", "warn", "error", "critical", "exception", "fatal"}
 
 
 class _Tee:
@@ -30,6 +32,8 @@ class _Tee:
             if _json_file is not None:
                 _json_file.write(json.dumps(event, default=str, sort_keys=True) + "\n")
                 _json_file.flush()
+        if _quiet and event.get("level", method) not in _LOUD:
+            raise structlog.DropEvent
         return self._console(logger, method, dict(event))
 
 
@@ -69,6 +73,13 @@ def configure(run_dir: Path | None = None, *, level: str = "info", stream: TextI
         logger_factory=lambda *args: _Console(stream),
         cache_logger_on_first_use=False,
     )
+
+
+def set_quiet(quiet: bool) -> None:
+    """Keep the console to progress, warnings and the final summary (`--quiet`); the JSON log in
+    the run directory still receives every event. Holds for the process, across `configure` calls."""
+    global _quiet
+    _quiet = quiet
 
 
 def get(name: str | None = None) -> structlog.stdlib.BoundLogger:

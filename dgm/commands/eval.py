@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 HELP = "evaluate one agent on a benchmark (solve and grade each task in sandboxes)"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML config file (default: built-in defaults)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set evaluation.infra_retries=0 (repeatable)")
-    parser.add_argument("--out", type=Path, help="where logs and report.json go (default: archive/evals/<agent>-<benchmark>-<time>)")
+    parser.add_argument("--out", type=Path, help="where logs and report.json go (default: ./archive/evals/<agent>-<benchmark>-<time> under the current directory)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
 
@@ -93,19 +92,19 @@ def _stages(config: Any, args: argparse.Namespace) -> tuple[list[Any], list[Any]
 
 def run(args: argparse.Namespace) -> int:
     from dgm import config as configmod
-    from dgm import log
+    from dgm import log, resources
     from dgm.evaluation.runner import EvalContext, evaluate_staged
     from dgm.llm.gateway import Gateway
     from dgm.llm.service import LLMService
     from dgm.sandbox.docker_backend import install_signal_handlers
     from dgm.sandbox.prune import prune
 
-    config = configmod.load(args.config, _overrides(args))
+    config = configmod.load(resources.preset(args.config) if args.config else None, _overrides(args))
     install_signal_handlers()  # SIGTERM too removes the sandboxes of tasks in flight
     tasks, stages = _stages(config, args)
     with agent_source(args.agent) as (agent_dir, agent_name):
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        out_dir = (args.out or REPO_ROOT / "archive" / "evals" /
+        out_dir = (args.out or Path.cwd() / "archive" / "evals" /
                    f"{agent_name}-{config.evaluation.benchmark.name}-{stamp}").resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
         log.configure(out_dir, level="warning" if args.json else "info", stream=sys.stderr)

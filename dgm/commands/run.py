@@ -9,8 +9,8 @@ HELP = "start a new run from a YAML config"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", help="YAML config file (e.g. configs/quickstart.yaml)")
-    parser.add_argument("--out", type=Path, help="run directory (default: archive/<run name>)")
+    parser.add_argument("config", help="YAML config file, or a bundled preset by name (quickstart, paper-swe, ...)")
+    parser.add_argument("--out", type=Path, help="run directory (default: ./archive/<run name> under the current directory)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set loop.generations=5 (repeatable)")
     parser.add_argument("--model", help="model for every role (litellm model string; also $DGM_MODEL)")
@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from dgm import config as configmod
+    from dgm import resources
     from dgm.commands._report import print_outcome
     from dgm.loop import session
 
@@ -27,8 +28,9 @@ def run(args: argparse.Namespace) -> int:
     model = args.model or os.environ.get("DGM_MODEL")
     if model:
         overrides.append(f"llm.model={model}")
-    config = configmod.load(args.config, overrides)
-    run_dir = args.out or session.default_run_dir(config, args.config)
+    config_path = resources.preset(args.config)
+    config = configmod.load(config_path, overrides)
+    run_dir = args.out or session.default_run_dir(config, str(config_path))
     outcome = session.start(config, run_dir)
     print_outcome(run_dir, outcome)
     return 0

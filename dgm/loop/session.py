@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dgm import config as configmod
-from dgm import log
+from dgm import log, resources
 from dgm.archive.lock import RunLock
 from dgm.archive.store import RunStore
 from dgm.config import Config
@@ -23,8 +23,7 @@ from dgm.errors import DgmError
 from dgm.loop.runner import STOP_FILE, Outcome
 
 _log = log.get(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SEED_AGENT = REPO_ROOT / "agents" / "seed_agent"
+SEED_AGENT = resources.seed_agent()
 # Keys a resume may change: they bound how long or how wide the run goes, never what it computes.
 RESUMABLE_KEYS = ("loop.generations", "loop.max_wall_hours", "loop.workers", "budget", "evaluation.workers",
                   "executor")
@@ -36,7 +35,12 @@ class RunFinished(DgmError):
 
 def default_run_dir(config: Config, config_path: str | None) -> Path:
     name = config.run.name or f"{Path(config_path).stem if config_path else 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
-    return REPO_ROOT / "archive" / name
+    return archive_root() / name
+
+
+def archive_root() -> Path:
+    """Where runs go unless --out says otherwise: ./archive/ under the current directory."""
+    return Path.cwd() / "archive"
 
 
 def resolved(config: Config) -> dict[str, Any]:
@@ -214,11 +218,13 @@ def _write_provenance(run_dir: Path, image_tag: str) -> None:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = None
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, timeout=10).stdout.strip() or None
-    except OSError:
-        commit = None
+    commit = None
+    if resources.in_checkout():  # an installed wheel has no commit; its version is packages.dgm
+        try:
+            commit = subprocess.run(["git", "-C", str(resources.CHECKOUT_ROOT), "rev-parse", "HEAD"],
+                                    capture_output=True, text=True, timeout=10).stdout.strip() or None
+        except OSError:
+            commit = None
     try:
         from dgm.sandbox.docker_backend import api
 

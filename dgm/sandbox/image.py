@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dgm import log
+from dgm import log, resources
 from dgm.errors import DgmError
 
 REPOSITORY = "dgm-sandbox"
-# The package is installed editable, so the recipe sits next to the `dgm` package directory.
-RECIPE_DIR = Path(__file__).resolve().parents[2] / "sandbox"
+# sandbox/ of the checkout, or its copy inside an installed wheel (same files, same hash).
+RECIPE_DIR = resources.sandbox_recipe()
 PULL_TIMEOUT_SECONDS = 60
 
 Method = Literal["auto", "offline", "dockerfile"]
@@ -42,14 +42,20 @@ class ImageMissing(DgmError):
 def recipe_hash(recipe_dir: Path = RECIPE_DIR) -> str:
     """12 hex digits over the names, modes and contents of the recipe files."""
     if not recipe_dir.is_dir():
-        raise DgmError(f"sandbox recipe directory not found: {recipe_dir} (expected the repository's sandbox/ folder)")
+        raise DgmError(f"sandbox recipe directory not found: {recipe_dir} (expected the repository's sandbox/ folder, or the dgm package's bundled copy)")
     digest = hashlib.sha256()
-    for path in sorted(p for p in recipe_dir.rglob("*") if p.is_file()):
+    for path in sorted(p for p in recipe_dir.rglob("*") if p.is_file() and not _is_cache(p, recipe_dir)):
         rel = path.relative_to(recipe_dir).as_posix()
         executable = os.access(path, os.X_OK)
         digest.update(f"{rel}\0{int(executable)}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:12]
+
+
+def _is_cache(path: Path, recipe_dir: Path) -> bool:
+    """Python caches are not recipe: a wheel does not carry them, so they must not change the tag."""
+    rel = path.relative_to(recipe_dir)
+    return "__pycache__" in rel.parts or path.suffix == ".pyc"
 
 
 def current_tag(recipe_dir: Path = RECIPE_DIR) -> str:
