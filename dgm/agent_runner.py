@@ -89,6 +89,7 @@ class AgentRun:
     steps: int = 0
     diff_error: str | None = None    # the diff could not be taken (the agent broke the baseline)
     detail: str = ""                 # the final record's `detail` (why an `error` or `budget` end happened)
+    trajectory_cut: bool = False     # trajectory.jsonl was over sandbox.max_trajectory_bytes: only its tail was kept
 
     @property
     def diff_text(self) -> str:
@@ -132,8 +133,8 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
             # The task's environment (e.g. PYTHONPATH) first: it can never replace the gateway's variables.
             result = sb.exec(cmd, timeout=limits.max_seconds + limits.grace_seconds, cwd=WORKSPACE,
                              env={**(env or {}), **gateway.sandbox_env(token)})
-            diff, diff_error = _diff(sb, git_env)
-            trajectory = _copy_trajectory(sb, out_dir)
+            diff, diff_error = _diff(sb, git_env, sandbox_config.max_diff_bytes)
+            trajectory, cut = _copy_trajectory(sb, out_dir, sandbox_config.max_trajectory_bytes)
     finally:
         gateway.revoke(token)
     final = _final_record(trajectory)
@@ -144,29 +145,48 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
     run = AgentRun(exit_code=result.exit_code, exit_reason=str(reason), diff=diff, trajectory=trajectory,
                    output=result.output, duration=result.duration, tokens=final.get("tokens") or {},
                    steps=int(final.get("steps") or 0), diff_error=diff_error,
-                   detail=str(final.get("detail") or ""))
+                   detail=str(final.get("detail") or ""), trajectory_cut=cut)
     _log.info("agent run done", job=grant.job_key, exit_code=run.exit_code, exit_reason=run.exit_reason,
               steps=run.steps, diff_bytes=len(run.diff), seconds=round(run.duration, 1))
     return run
 
 
-def _diff(sb: Any, git_env: dict[str, str]) -> tuple[bytes, str | None]:
+def _diff(sb: Any, git_env: dict[str, str], max_bytes: int) -> tuple[bytes, str | None]:
+    """The diff, or an error when it cannot be taken or is over `sandbox.max_diff_bytes` (its size
+    is checked in the sandbox: an oversized diff never reaches the host)."""
+    from dgm.sandbox.docker_backend import FileTooLarge, SandboxIOError
+
     taken = sb.exec(_DIFF_SCRIPT, timeout=GIT_SECONDS, cwd="/work", env=git_env)
     if not taken.ok:
         return b"", f"git diff failed (exit {taken.exit_code}): {taken.output.strip()[-300:]}"
-    return sb.read(DIFF_FILE), None
-
-
-def _copy_trajectory(sb: Any, out_dir: Path) -> Path | None:
     try:
-        data = sb.read(f"{OUT}/trajectory.jsonl")
-    except FileNotFoundError:
-        return None
+        return sb.read(DIFF_FILE, max_bytes=max_bytes), None
+    except FileTooLarge as exc:
+        return b"", f"the diff is {exc.size} bytes, over sandbox.max_diff_bytes ({max_bytes})"
+    except (FileNotFoundError, SandboxIOError) as exc:   # the agent tampered with the diff file
+        return b"", f"the diff file could not be read: {exc}"
+
+
+def _copy_trajectory(sb: Any, out_dir: Path, max_bytes: int) -> tuple[Path | None, bool]:
+    """(host copy, cut): at most the last `sandbox.max_trajectory_bytes` of trajectory.jsonl, from
+    its first whole line; a symlink or FIFO in its place counts as no trajectory."""
+    from dgm.sandbox.docker_backend import SandboxIOError
+
+    source = f"{OUT}/trajectory.jsonl"
+    try:
+        data = sb.read(source, max_bytes=max_bytes + 1, keep_tail=True)
+    except (FileNotFoundError, SandboxIOError):
+        return None, False
+    cut = len(data) > max_bytes
+    if cut:
+        newline = data.find(b"\n")   # the first line is partial: drop it
+        data = data[newline + 1:] if newline >= 0 else b""
+        _log.warning("trajectory cut", file=source, kept_bytes=len(data), limit=max_bytes)
     path = out_dir / "trajectory.jsonl"
     tmp = path.with_suffix(".jsonl.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)  # a crash never leaves a half-written trajectory under the final name
-    return path
+    return path, cut
 
 
 def _final_record(trajectory: Path | None) -> dict[str, Any]:

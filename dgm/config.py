@@ -42,6 +42,8 @@ class SandboxConfig(Section):
     tmpfs_mb: int = Field(default=512, ge=16)
     ttl_seconds: int = Field(default=6 * 3600, ge=60, description="PID 1 sleeps this long: a leaked container dies by itself")
     output_limit_bytes: int = Field(default=200_000, ge=1024)
+    max_diff_bytes: int = Field(default=5_000_000, ge=1024, description="an agent's diff larger than this is refused (agent_error / invalid child), never copied out")
+    max_trajectory_bytes: int = Field(default=20_000_000, ge=1024, description="a larger trajectory.jsonl is cut to its last this-many bytes when copied out")
 
 
 class ModelPrice(Section):
@@ -72,7 +74,9 @@ class LLMConfig(Section):
     script: str | None = Field(default=None, description="YAML script of the scripted model (only when model is 'scripted')")
     temperature: float = Field(default=0.0, ge=0, le=2)
     max_tokens: int = Field(default=4096, ge=1)
-    timeout_seconds: float = Field(default=120.0, gt=0)
+    timeout_seconds: float = Field(default=120.0, gt=0, description="the whole of one model call (a server that drip-feeds its answer is cut off)")
+    gateway_max_connections: int = Field(default=256, ge=4, description="connections the gateway serves at once over all sandboxes (one thread each); more are refused")
+    gateway_connections_per_job: int = Field(default=8, ge=1, description="connections one job's sandbox may hold open; more are refused with 429")
     roles: dict[Literal["diagnose", "self_improve", "solve", "meta"], RoleConfig] = Field(default_factory=dict)
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     retry: RetryConfig = Field(default_factory=RetryConfig)

@@ -27,6 +27,8 @@ class Reply:
     completion_tokens: int = 20
     cached_tokens: int = 0
     delay: float = 0.0
+    usage: bool = True          # False: the response has no usage object at all
+    drip_seconds: float = 0.0   # send the body a byte at a time, spread over this long
 
 
 @dataclass
@@ -89,9 +91,10 @@ class StubServer:
                     return
                 if behaviour.delay:
                     time.sleep(behaviour.delay)
-                self._send(200, _completion(body, behaviour), {})
+                self._send(200, _completion(body, behaviour), {}, behaviour.drip_seconds)
 
-            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str],
+                      drip: float = 0.0) -> None:
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
@@ -100,7 +103,13 @@ class StubServer:
                     for key, value in headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if not drip:
+                        self.wfile.write(data)
+                        return
+                    for i in range(len(data)):   # a hostile server: always something, never done
+                        self.wfile.write(data[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(drip / len(data))
                 except OSError:
                     pass   # the client gave up (a timeout test)
 
@@ -122,7 +131,7 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
     }
     if reply.cached_tokens:
         usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
-    return {
+    answer = {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
         "created": 1700000000,
@@ -131,6 +140,9 @@ def _completion(body: dict[str, Any], reply: Reply) -> dict[str, Any]:
                      "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
         "usage": usage,
     }
+    if not reply.usage:
+        del answer["usage"]
+    return answer
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_dgm_eval_json_end_to_end_with_the_seed_agent(tmp_path, script, docker_r
                  "hidden/test_output.txt", "hidden/verdict.json", "hidden/tests/tests/test_calc.py"):
         assert (calc / name).is_file(), name
     result = TaskResult.load(calc / "result.json")
-    assert result.status == "resolved" and "+    return a + b" in result.diff and result.exit_reason == "finished"
+    assert result.status == "resolved" and "+    return a + b" in (calc / "diff.patch").read_text() and result.exit_reason == "finished"
 
     view = diagnosis_view(result, calc)
     assert "I will implement both functions." in view and "+    return a * b" in view

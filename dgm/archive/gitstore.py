@@ -17,6 +17,8 @@ from pathlib import Path
 
 import git
 
+from dgm.errors import DgmError
+
 REF_PREFIX = "refs/agents/"
 # Selection-policy versions (the meta-loop, dgm/meta): their own lineage from a separate root commit.
 POLICY_REF_PREFIX = "refs/policies/"
@@ -33,6 +35,16 @@ _IDENTITY = {
     "GIT_COMMITTER_DATE": _FIXED_DATE,
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+class PatchRejected(DgmError):
+    """A patch does not apply to the commit it was made for (an agent's output, not an archive fault)."""
+
+
+def _stderr_line(exc: "git.GitCommandError") -> str:
+    text = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    lines = [line.strip() for line in text.replace("stderr:", "").strip(" '\n").splitlines() if line.strip()]
+    return "; ".join(lines[:3])[:300] or f"git apply exited {exc.status}"
 
 
 class GitStore:
@@ -77,7 +89,10 @@ class GitStore:
             if diff.strip():
                 patch = Path(tmp) / "change.patch"
                 patch.write_bytes(diff)
-                self._git("apply", "--cached", "--binary", "--whitespace=nowarn", str(patch), env=env)
+                try:
+                    self._git("apply", "--cached", "--binary", "--whitespace=nowarn", str(patch), env=env)
+                except git.GitCommandError as exc:
+                    raise PatchRejected(_stderr_line(exc)) from None
             tree = self._git("write-tree", env=env)
         return self._commit(tree, parent, message)
 

@@ -41,6 +41,7 @@ STATUSES = ("resolved", "unresolved", "agent_error", "infra_error")
 RESULT_FILE = "result.json"
 HIDDEN_DIR = "hidden"
 TOOL_OUTPUT_CHARS = 2000       # per tool result in the diagnosis view
+DIFF_CHARS = 50_000            # of the agent's diff in the diagnosis view
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class TaskResult:
     task_id: str
     status: str                    # one of STATUSES
     reason: str                    # one line; may name hidden tests (not shown to diagnosis by default)
-    diff: str = ""
+    diff_bytes: int = 0            # size of the agent's diff; the diff itself is stored once, in diff.patch
     tokens: int = 0                # metered by the gateway, not the agent's own count
     cost: float = 0.0              # dollars
     duration: float = 0.0          # seconds, solve + grade, retries included
@@ -56,6 +57,11 @@ class TaskResult:
     steps: int = 0
     attempts: int = 1              # sandbox attempts (solve + grade), > 2 after infra retries
     context_error: bool = False    # the agent stopped on a context-window error
+    trajectory_cut: bool = False   # only the tail of trajectory.jsonl was kept (sandbox.max_trajectory_bytes)
+
+    @property
+    def empty_patch(self) -> bool:
+        return self.diff_bytes == 0
 
     @property
     def scored(self) -> bool:
@@ -67,6 +73,8 @@ class TaskResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TaskResult":
         names = {f.name for f in dataclasses.fields(cls)}
+        if "diff" in data and "diff_bytes" not in data:   # written before the diff was stored once
+            data = {**data, "diff_bytes": len(str(data["diff"]).encode("utf-8"))}
         return cls(**{k: v for k, v in data.items() if k in names})
 
     @classmethod
@@ -157,10 +165,11 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
     def finish(status: str, reason: str, attempts: int, run: "AgentRun | None" = None) -> TaskResult:
         spent = gateway.service.budget.job_spent(grant.job_key)
         result = TaskResult(
-            task_id=task.id, status=status, reason=reason, diff=run.diff_text if run else "", tokens=spent.tokens,
+            task_id=task.id, status=status, reason=reason, diff_bytes=len(run.diff) if run else 0, tokens=spent.tokens,
             cost=spent.dollars, duration=time.monotonic() - started, exit_reason=run.exit_reason if run else None,
             steps=run.steps if run else 0, attempts=attempts,
-            context_error=run is not None and "context_window" in run.detail)
+            context_error=run is not None and "context_window" in run.detail,
+            trajectory_cut=run is not None and run.trajectory_cut)
         result.save(log_dir)
         _log.info("task evaluated", task=task.id, status=status, reason=reason, seconds=round(result.duration, 1))
         return result
@@ -244,7 +253,7 @@ def diagnosis_view(result: TaskResult, folder: Path, include_hidden_tests: bool 
         f"# Task {result.task_id}: {status}",
         "## Problem statement\n" + read("problem.md").strip(),
         "## Agent trajectory\n" + _render_trajectory(folder / "trajectory.jsonl"),
-        "## The agent's diff\n" + (result.diff.strip() or "(empty patch: the agent changed no file)"),
+        "## The agent's diff\n" + (_clip(read("diff.patch").strip(), DIFF_CHARS) or "(empty patch: the agent changed no file)"),
         "## Agent process output\n" + (_clip(read("agent_output.txt").strip(), 4 * TOOL_OUTPUT_CHARS) or "(none)"),
     ]
     if include_hidden_tests:

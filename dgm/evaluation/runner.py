@@ -76,7 +76,7 @@ class EvalReport:
                        for s in self.stages],
             "tasks": [{"id": r.task_id, "status": r.status, "reason": r.reason, "tokens": r.tokens,
                        "cost": r.cost, "duration": round(r.duration, 3), "exit_reason": r.exit_reason,
-                       "diff_bytes": len(r.diff.encode("utf-8"))} for r in self.results],
+                       "diff_bytes": r.diff_bytes} for r in self.results],
         }
 
 

@@ -8,7 +8,10 @@ recorded in the cassette like a host-side call.
 The agent is untrusted, so: the model, api_base and keys come from the run's config only (a
 request's own `model`, `api_base` or provider fields are ignored); bodies over 8 MB get 413 without
 being read; malformed JSON, bad fields and unknown paths get 4xx; a stalled client times out; and
-any failure is answered on that connection only, so other jobs keep being served. Errors use the
+any failure is answered on that connection only, so other jobs keep being served. Each connection
+has a thread, so connections are bounded: `llm.gateway_max_connections` over all sandboxes (the
+excess gets 503 at once, from the accepting thread) and `llm.gateway_connections_per_job` per
+token (the excess gets 429 and is closed). Errors use the
 shared wire form `{"error": {"type": T, "message": M}}`.
 """
 
@@ -51,6 +54,11 @@ class Gateway:
         self._base_dir = base_dir
         self._grants: dict[str, JobGrant] = {}
         self._lock = threading.Lock()
+        llm = service.config.llm
+        self.max_connections = llm.gateway_max_connections
+        self.connections_per_job = llm.gateway_connections_per_job
+        self._open: set[int] = set()                 # connections with a handler thread
+        self._by_job: dict[str, set[int]] = {}       # job key -> its connections (after a first request)
         self._dir: Path | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -124,6 +132,39 @@ class Gateway:
     def sandbox_env(self, token: str) -> dict[str, str]:
         return {"DGM_LLM_SOCKET": f"{SANDBOX_DIR}/{SOCKET_NAME}", "DGM_LLM_TOKEN": token}
 
+    # -- connection accounting -----------------------------------------------------------------
+
+    def _open_connection(self, conn: int) -> bool:
+        with self._lock:
+            if len(self._open) >= self.max_connections:
+                return False
+            self._open.add(conn)
+            return True
+
+    def _close_connection(self, conn: int) -> None:
+        with self._lock:
+            self._open.discard(conn)
+            for key, conns in list(self._by_job.items()):
+                conns.discard(conn)
+                if not conns:
+                    del self._by_job[key]
+
+    def _claim_for_job(self, conn: int, job_key: str) -> bool:
+        """Count `conn` against its job; False when the job already holds its share."""
+        with self._lock:
+            conns = self._by_job.setdefault(job_key, set())
+            if conn in conns:
+                return True
+            if len(conns) >= self.connections_per_job:
+                return False
+            conns.add(conn)
+            return True
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._open)
+
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
@@ -131,6 +172,29 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     # socket), not wait; the kernel caps this at net.core.somaxconn.
     request_queue_size = 1024
     gateway: Gateway
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if self.gateway._open_connection(id(request)):
+            super().process_request(request, client_address)
+            return
+        # Refused in the accepting thread, without reading: no thread is spent on the excess.
+        body = json.dumps({"error": {"type": "too_many_connections", "message":
+                                     f"the gateway serves at most {self.gateway.max_connections} connections "
+                                     "at once (llm.gateway_max_connections); close idle ones"}}).encode()
+        try:
+            request.settimeout(0)
+            request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                            b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        except OSError:
+            pass
+        _log.warning("llm gateway refused a connection", limit=self.gateway.max_connections)
+        socketserver.UnixStreamServer.shutdown_request(self, request)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            self.gateway._close_connection(id(request))
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that stalls or drops mid-request costs only its own connection.
@@ -202,9 +266,14 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0 or length > MAX_BODY_BYTES:
             raise _Reject(413, "too_large", f"request body of {length} bytes; the limit is {MAX_BODY_BYTES}", close=True)
         auth = self.headers.get("Authorization", "")
-        grant = self.server.gateway.grant_for(auth[7:]) if auth.startswith("Bearer ") else None
+        gateway = self.server.gateway
+        grant = gateway.grant_for(auth[7:]) if auth.startswith("Bearer ") else None
         if grant is None:
             raise _Reject(401, "invalid_token", "unknown, revoked or expired token", close=True)
+        if not gateway._claim_for_job(id(self.request), grant.job_key):
+            raise _Reject(429, "too_many_connections",
+                          f"this job holds {gateway.connections_per_job} connections to the gateway already "
+                          "(llm.gateway_connections_per_job); reuse or close them", close=True)
         try:
             payload = json.loads(self.rfile.read(length))
         except (ValueError, UnicodeDecodeError):

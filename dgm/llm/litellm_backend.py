@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import copy
 import email.utils
+import json
+import threading
 import time
 from typing import Any
 
+from dgm import log
 from dgm.llm.errors import (AuthenticationFailed, BadRequest, ContextWindowExceeded, LLMCallError,
                             TransientUpstreamError, UpstreamError)
 from dgm.llm.types import ChatRequest, ModelReply, Usage
 
 _EPHEMERAL = {"type": "ephemeral"}
+_log = log.get(__name__)
 
 
 class LiteLLMBackend:
@@ -43,11 +47,35 @@ class LiteLLMBackend:
             kwargs["tools"] = request.tools
         if request.tool_choice is not None:
             kwargs["tool_choice"] = request.tool_choice
-        try:
-            response = litellm.completion(**kwargs)
-        except Exception as exc:
-            raise translate(exc) from exc
-        return ModelReply(response=normalise(response), usage=usage_of(response))
+        response = self._bounded(litellm.completion, kwargs)
+        usage, anomalies = checked_usage(response, request)
+        if anomalies:
+            _log.warning("llm usage anomaly", job=job_key, model=request.model, anomalies=anomalies,
+                         input_tokens=usage.input_tokens, output_tokens=usage.output_tokens)
+        return ModelReply(response=normalise(response, usage), usage=usage)
+
+
+    def _bounded(self, completion: Any, kwargs: dict[str, Any]) -> Any:
+        """litellm's `timeout` bounds each read, so a server that drip-feeds its answer is bounded
+        only by its own pace; here the whole call is bounded by `llm.timeout_seconds`. A call past
+        it is abandoned (its thread ends at the next read timeout) and reported as a timeout."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["response"] = completion(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="dgm-llm-call", daemon=True)
+        worker.start()
+        worker.join(self._timeout)
+        if worker.is_alive():
+            raise TransientUpstreamError(f"Timeout: no complete answer within llm.timeout_seconds "
+                                         f"({self._timeout:g} s)")
+        if "error" in box:
+            raise translate(box["error"]) from box["error"]
+        return box["response"]
 
 
 def wants_cache_markers(model: str) -> bool:
@@ -79,7 +107,7 @@ def _mark(message: dict[str, Any]) -> None:
         content[-1]["cache_control"] = dict(_EPHEMERAL)
 
 
-def normalise(response: Any) -> dict[str, Any]:
+def normalise(response: Any, usage: Usage) -> dict[str, Any]:
     choice = response.choices[0]
     message: dict[str, Any] = {"role": "assistant", "content": choice.message.content}
     if choice.message.tool_calls:
@@ -88,7 +116,6 @@ def normalise(response: Any) -> dict[str, Any]:
              "function": {"name": call.function.name, "arguments": call.function.arguments}}
             for call in choice.message.tool_calls
         ]
-    usage = usage_of(response)
     return {
         "id": response.id,
         "object": "chat.completion",
@@ -99,15 +126,76 @@ def normalise(response: Any) -> dict[str, Any]:
     }
 
 
-def usage_of(response: Any) -> Usage:
+def _count(value: Any, name: str, anomalies: list[str]) -> int:
+    """A token count as the server reported it, clamped to a non-negative int (anomalies noted)."""
+    if value is None:
+        return 0
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        anomalies.append(f"{name} is not a number ({str(value)[:40]!r})")
+        return 0
+    if number < 0:
+        anomalies.append(f"{name} is negative ({number})")
+        return 0
+    return number
+
+
+def checked_usage(response: Any, request: ChatRequest) -> tuple[Usage, list[str]]:
+    """The call's usage, never trusted blindly: the server's numbers drive the budget.
+
+    Negative or non-numeric counts are clamped to 0; cached tokens cannot exceed the prompt; when
+    the server reports no prompt or no completion tokens for a call that had them, litellm's
+    tokenizer estimates them, so a server that omits usage cannot make calls free.
+    """
+    anomalies: list[str] = []
     raw = getattr(response, "usage", None)
-    if raw is None:
-        return Usage()
-    details = getattr(raw, "prompt_tokens_details", None)
-    cached = (getattr(details, "cached_tokens", None) if details else None) \
-        or getattr(raw, "cache_read_input_tokens", None) or 0
-    return Usage(input_tokens=int(raw.prompt_tokens or 0), output_tokens=int(raw.completion_tokens or 0),
-                 cached_tokens=int(cached), cache_write_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0))
+    details = getattr(raw, "prompt_tokens_details", None) if raw is not None else None
+    cached_raw = (getattr(details, "cached_tokens", None) if details else None) \
+        or (getattr(raw, "cache_read_input_tokens", None) if raw is not None else None)
+    prompt = _count(getattr(raw, "prompt_tokens", None), "prompt_tokens", anomalies)
+    completion = _count(getattr(raw, "completion_tokens", None), "completion_tokens", anomalies)
+    cached = _count(cached_raw, "cached_tokens", anomalies)
+    cache_write = _count(getattr(raw, "cache_creation_input_tokens", None) if raw is not None else None,
+                         "cache_creation_input_tokens", anomalies)
+    if prompt == 0:
+        prompt = estimate_prompt_tokens(request)
+        anomalies.append(f"no prompt token count: estimated {prompt}")
+    if completion == 0:
+        completion = estimate_completion_tokens(request.model, response)
+        if completion:
+            anomalies.append(f"no completion token count: estimated {completion}")
+    if cached > prompt:
+        anomalies.append(f"cached_tokens {cached} > prompt tokens {prompt}")
+        cached = prompt
+    return Usage(input_tokens=prompt, output_tokens=completion, cached_tokens=cached,
+                 cache_write_tokens=cache_write), anomalies
+
+
+def estimate_prompt_tokens(request: ChatRequest) -> int:
+    import litellm
+
+    try:
+        return int(litellm.token_counter(model=request.model, messages=request.messages))
+    except Exception:  # a tokenizer that cannot read the messages: count characters instead
+        return max(1, len(json.dumps(request.messages, default=str)) // 4)
+
+
+def estimate_completion_tokens(model: str, response: Any) -> int:
+    import litellm
+
+    try:
+        message = response.choices[0].message
+        text = (message.content or "") + "".join(
+            (call.function.name or "") + (call.function.arguments or "") for call in (message.tool_calls or []))
+    except (AttributeError, IndexError, TypeError):
+        return 0
+    if not text:
+        return 0
+    try:
+        return int(litellm.token_counter(model=model, text=text))
+    except Exception:
+        return max(1, len(text) // 4)
 
 
 def translate(exc: Exception) -> LLMCallError:

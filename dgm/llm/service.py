@@ -44,6 +44,10 @@ class LLMService:
         self.divergences: list[ReplayDivergence] = []
         _log.info("llm layer ready", mode=mode, model=describe(config.llm.model or "(per role)"))
 
+    @property
+    def config(self) -> Config:
+        return self._config
+
     def model_label(self, role: str) -> str:
         """The model a role uses, as shown to people (the double is always named as such)."""
         return describe(role_settings(self._config.llm, role).model)

@@ -16,6 +16,7 @@ from typing import Any
 
 from dgm import log
 from dgm.agent_runner import AgentLimits, AgentRun
+from dgm.archive.gitstore import PatchRejected
 from dgm.archive.ids import SEED_ID, agent_id
 from dgm.archive.records import Job
 from dgm.errors import DgmError
@@ -155,13 +156,18 @@ class ChildPipeline:
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
         reason = _invalid_reason(run.diff_error, diff, loop.protected_paths)
-        commit = ctx.store.commit_agent(child_id, parent_id, diff=diff if reason is None else b"")
+        try:
+            commit = ctx.store.commit_agent(child_id, parent_id, diff=diff if reason is None else b"")
+        except PatchRejected as exc:   # the agent's output is at fault: an invalid child, the run goes on
+            reason = f"the diff does not apply to the parent's source: {exc}"
+            commit = ctx.store.commit_agent(child_id, parent_id, diff=b"")
         if reason is None:
             with ctx.checkout_commit(commit) as child_source:
                 reason = smoke.check(child_source, ctx, job_key=f"{job.key}/smoke")
         flags = {"exit_reason": run.exit_reason, "steps": run.steps, "diagnosis": diagnosis_result["entry"]}
         result = {"valid": reason is None, "reason": reason, "exit_reason": run.exit_reason,
-                  "diff_bytes": len(diff), "tokens": run.tokens, "node": outcome.node}
+                  "diff_bytes": len(diff), "tokens": run.tokens, "node": outcome.node,
+                  "trajectory_cut": run.trajectory_cut}
         _log.info("self-improvement done", agent=child_id, parent=parent_id, valid=reason is None, reason=reason)
 
         def record() -> None:

@@ -114,7 +114,7 @@ class StagedEvaluation:
             folder = self.ctx.store.run_dir / evaluation.artifact_dir
             result = TaskResult.load(folder / RESULT_FILE)
             outcomes.append(TaskOutcome(
-                task_id=evaluation.task_id, status=evaluation.status, empty_patch=not result.diff.strip(),
+                task_id=evaluation.task_id, status=evaluation.status, empty_patch=result.empty_patch,
                 context_error=result.context_error, log_view=diagnosis_view(result, folder, include_hidden),
             ))
         return outcomes

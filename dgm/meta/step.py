@@ -129,7 +129,7 @@ class MetaStep:
     def _candidate_source(self, parent: PolicyVersion, parent_source: bytes,
                           run: AgentRun) -> tuple[bytes | None, str | None]:
         """The candidate's policy.py, or None and why the agent's work gives no usable policy."""
-        import git
+        from dgm.archive.gitstore import PatchRejected
 
         if run.diff_error:
             return None, f"the meta agent's diff could not be taken: {run.diff_error}"
@@ -138,8 +138,8 @@ class MetaStep:
         store = self.ctx.store
         try:
             applied = store.git.commit_diff(parent.commit, run.diff, "meta agent's workspace")
-        except git.GitCommandError as exc:
-            return None, f"the meta agent's diff does not apply: {' '.join(str(exc.stderr).split())[:200]}"
+        except PatchRejected as exc:
+            return None, f"the meta agent's diff does not apply: {exc}"
         holder = Path(tempfile.mkdtemp(prefix="dgm-applied-", dir=self.ctx.work_root))
         try:
             store.git.checkout(applied, holder / "src")

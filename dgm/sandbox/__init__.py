@@ -41,8 +41,8 @@ class Sandbox(Protocol):
     def write(self, path: str, data: bytes | Path) -> None:
         """Write bytes to a file, or copy a host directory tree to `path` (binary safe)."""
 
-    def read(self, path: str) -> bytes:
-        """Bytes of one file inside the sandbox."""
+    def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False) -> bytes:
+        """Bytes of one regular file inside the sandbox; with `max_bytes`, at most that many leave it."""
 
     def read_dir(self, path: str, dest: Path) -> None:
         """Copy the directory tree at `path` out to the host directory `dest`."""

@@ -17,6 +17,7 @@ not see tmpfs mounts of a running container.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -43,6 +44,28 @@ class SandboxMountError(DgmError):
 
 class SandboxIOError(DgmError):
     """A file could not be written into or read out of the sandbox."""
+
+
+class FileTooLarge(SandboxIOError):
+    """A file in the sandbox is larger than the cap on what may leave it (nothing was copied)."""
+
+    def __init__(self, path: str, size: int, limit: int) -> None:
+        super().__init__(f"{path} is {size} bytes, over the limit of {limit} bytes")
+        self.path, self.size, self.limit = path, size, limit
+
+
+# Read one regular file, checking its size inside the sandbox; exit 3: missing, 4: not a regular
+# file. head/tail bound what is sent even if the file grows while it is read.
+_READ = r"""
+f=$1 limit=$2 mode=$3
+[ -e "$f" ] || [ -L "$f" ] || exit 3
+{ [ -f "$f" ] && [ ! -L "$f" ]; } || exit 4
+[ -n "$limit" ] || exec cat -- "$f"
+echo "dgm-size $(stat -c %s -- "$f")" >&2
+if [ "$mode" = tail ]; then exec tail -c "$limit" -- "$f"; fi
+exec head -c "$((limit + 1))" -- "$f"
+"""
+_SIZE = re.compile(rb"^dgm-size (\d+)$", re.MULTILINE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,13 +432,31 @@ class DockerSandbox:
         if self._exit_code(exec_id) != 0:
             raise SandboxIOError(f"cannot write {path} in the sandbox: {_first_line(out + err)}")
 
-    def read(self, path: str) -> bytes:
-        exec_id, out, err = self._transfer(["cat", "--", path], user=AGENT)
-        if self._exit_code(exec_id) != 0:
-            message = _first_line(err)
-            if "No such file" in message:
-                raise FileNotFoundError(f"{path} does not exist in the sandbox")
-            raise SandboxIOError(f"cannot read {path} from the sandbox: {message}")
+    def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False) -> bytes:
+        """Bytes of the regular file `path`.
+
+        With `max_bytes`, the size is checked inside the sandbox and at most `max_bytes` + 1 bytes
+        ever cross to the host: a larger file raises `FileTooLarge`, or with `keep_tail` its last
+        `max_bytes` bytes are returned. A symlink, FIFO or device is refused (it could stream
+        forever): `SandboxIOError`.
+        """
+        limit = "" if max_bytes is None else str(max_bytes)
+        exec_id, out, err = self._transfer(["bash", "-c", _READ, "dgm-read", path, limit,
+                                            "tail" if keep_tail else "head"], user=AGENT)
+        code = self._exit_code(exec_id)
+        if code == 3:
+            raise FileNotFoundError(f"{path} does not exist in the sandbox")
+        if code == 4:
+            raise SandboxIOError(f"cannot read {path} from the sandbox: not a regular file")
+        if code != 0:
+            raise SandboxIOError(f"cannot read {path} from the sandbox: {_first_line(err)}")
+        if max_bytes is not None:
+            size = _SIZE.search(err)
+            total = int(size.group(1)) if size else len(out)
+            if (total > max_bytes or len(out) > max_bytes) and not keep_tail:
+                raise FileTooLarge(path, max(total, len(out)), max_bytes)
+            if keep_tail:
+                out = out[-max_bytes:]
         return out
 
     def read_dir(self, path: str, dest: Path) -> None:
