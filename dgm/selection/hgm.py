@@ -12,26 +12,18 @@ from __future__ import annotations
 import random
 
 from dgm.archive.summary import ArchiveSummary
+from dgm.selection import cmp
 from dgm.selection.policy import candidates
 
 
 def clade_counts(summary: ArchiveSummary) -> dict[str, tuple[int, int]]:
-    """Node -> (successes, failures) pooled over its clade."""
-    counts = {node.id: [0, 0] for node in summary.nodes}
-    # Walk up from every node once: O(nodes x depth), fine for archives of thousands.
+    """Node -> (successes, failures) pooled over its clade (dgm.selection.cmp, HGM's estimator)."""
+    parents = {node.id: node.parent for node in summary.nodes}
+    own = {}
     for node in summary.nodes:
         resolved = sum(1 for ok in node.tasks.values() if ok)
-        failed = len(node.tasks) - resolved
-        if not node.tasks:
-            continue
-        current: str | None = node.id
-        seen: set[str] = set()
-        while current is not None and current in summary and current not in seen:
-            seen.add(current)
-            counts[current][0] += resolved
-            counts[current][1] += failed
-            current = summary[current].parent
-    return {node_id: (pair[0], pair[1]) for node_id, pair in counts.items()}
+        own[node.id] = (resolved, len(node.tasks) - resolved)
+    return cmp.clade_counts(parents, own)
 
 
 class HGM:
@@ -42,7 +34,7 @@ class HGM:
         counts = clade_counts(summary)
         chosen = []
         for _ in range(n):
-            draws = [(rng.betavariate(1 + counts[node.id][0], 1 + counts[node.id][1]), node.id) for node in nodes]
+            draws = [(cmp.thompson_draw(counts[node.id], rng), node.id) for node in nodes]
             chosen.append(max(draws, key=lambda item: item[0])[1])
         return chosen
 
