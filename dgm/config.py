@@ -106,6 +106,7 @@ class LoopConfig(Section):
     keep_better_margin: float = Field(default=0.1, ge=0, le=1, description="keep_better admits children scoring >= seed - margin")
     self_improver: Literal["parent", "seed"] = Field(default="parent", description="'seed': the seed, not the parent, implements each change (ablation)")
     workers: int = Field(default=2, ge=1, description="children worked on at once")
+    deduplicate: bool = Field(default=True, description="a child whose source tree equals an earlier agent's is recorded as a duplicate, not evaluated")
     max_wall_hours: float | None = Field(default=None, gt=0)
     protected_paths: list[str] = Field(default_factory=lambda: ["llm.py"], description="agent files a child may not change")
     diagnosis_attempts: int = Field(default=3, ge=1, le=10)

@@ -47,9 +47,11 @@ def test_ls_table(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "(4 agents)" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(" g")}
     # Nothing is cut to fit a narrow (80-column) terminal.
-    assert rows["g1c0"] == ["g1c0", "g0c0", "1", "evaluated", "yes", "5/10", "30/50", "0.583", "0", "$0.50"]
-    assert rows["g1c1"] == ["g1c1", "g0c0", "1", "evaluated", "no", "9/10", "40/50", "0.817", "0", "$1.00"]
-    assert rows["g2c0"] == ["g2c0", "g1c0", "2", "invalid", "no", "-", "-", "0", "$0.00"]
+    assert rows["g1c0"] == ["g1c0", "g0c0", "1", "evaluated", "yes", "5/10", "30/50", "0.583", "60", "[0.46,", "0.70]", "0",
+                            "$0.50"]
+    assert rows["g1c1"] == ["g1c1", "g0c0", "1", "evaluated", "no", "9/10", "40/50", "0.817", "60", "[0.70,", "0.89]", "0",
+                            "$1.00"]
+    assert rows["g2c0"] == ["g2c0", "g1c0", "2", "invalid", "no", "-", "-", "0", "-", "0", "$0.00"]
 
 
 def test_check_clean_then_broken(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -216,8 +216,10 @@ def test_tree_marks_the_best_lineage_and_invalid_agents(small_run: Path, capsys:
         "└── g1c1  0.817  [9/10 40/50]  not admitted  * best",
     ]
     assert main(["archive", "best", str(small_run)]) == 0
-    assert capsys.readouterr().out.splitlines() == ["g1c1  score 0.817 (9/10 40/50)  generation 1",
-                                                    "lineage: g0c0 -> g1c1"]
+    # 49/60 vs 35/60: pooled 0.7, z = 0.233 / sqrt(0.21 * 2 / 60) = 2.79 > 1.96
+    assert capsys.readouterr().out.splitlines() == [
+        "g1c1  score 0.817 (9/10 40/50, n=60, 95% CI [0.70, 0.89])  generation 1",
+        "lineage: g0c0 -> g1c1", "versus runner-up g1c0: +0.233, beyond noise at 95%"]
 
 
 def test_best_prefers_more_tasks_then_the_earliest_on_ties() -> None:

@@ -2,7 +2,8 @@
 
 The shared `scripted_run` (conftest) is the reference: 2 generations x 2 children on the
 quickstart's six tasks. The seed lacks the `apply_patch` tool the scripted solver calls, every
-child adds it, so the seed scores 0/3 and each child 6/6.
+child adds it, so the seed scores 0/3 and each child 6/6. The two first-generation siblings make
+the identical change, so the second is recorded as a duplicate of the first and never evaluated.
 """
 
 from __future__ import annotations
@@ -48,11 +49,19 @@ def test_scripted_run_builds_the_expected_tree(scripted_run: Path) -> None:
         agents = {a.id: a for a in store.list_agents()}
         assert sorted(agents) == ["g0c0", "g1c0", "g1c1", "g2c0", "g2c1"]
         assert [str(s) for s in agents["g0c0"].stages] == ["0/3"]  # stage 2 needs >= 0.4
-        for child in ("g1c0", "g1c1", "g2c0", "g2c1"):
-            assert agents[child].status == "evaluated" and agents[child].admitted
-            assert [str(s) for s in agents[child].stages] == ["3/3", "3/3"]
+        assert agents["g1c0"].status == "evaluated" and agents["g1c0"].admitted
+        assert [str(s) for s in agents["g1c0"].stages] == ["3/3", "3/3"]
+        # no evaluation paid twice: g1c1's tree equals g1c0's
+        g1c1 = agents["g1c1"]
+        assert (g1c1.status, g1c1.duplicate_of, g1c1.admitted, g1c1.stages) == ("duplicate", "g1c0", False, ())
+        assert store.evaluations("g1c1") == [] and not store.jobs(agent_id="g1c1", kind="evaluate")
+        assert store.events(kind="agent_duplicate")[0].payload == {"agent": "g1c1", "duplicate_of": "g1c0"}
+        for child in ("g2c0", "g2c1"):
+            assert agents[child].status in ("evaluated", "duplicate")
+            if agents[child].status == "duplicate":
+                assert agents[agents[child].duplicate_of].status == "evaluated"
         assert agents["g1c0"].parent_id == agents["g1c1"].parent_id == "g0c0"
-        assert {agents["g2c0"].parent_id, agents["g2c1"].parent_id} <= {"g0c0", "g1c0", "g1c1"}
+        assert {agents["g2c0"].parent_id, agents["g2c1"].parent_id} <= {"g0c0", "g1c0"}  # a duplicate is no parent
         diff = store.diff("g0c0", "g1c0")
         assert '+        if name == "apply_patch":' in diff and '"name": "apply_patch"' in diff
         planned = [e.payload["parents"] for e in store.events(kind="generation_planned")]
@@ -110,11 +119,12 @@ def _kill_when(proc: subprocess.Popen, run_dir: Path, done_jobs: int, limit: flo
 
 def test_killed_and_stopped_run_resumes_to_the_same_archive(scripted_run: Path, tmp_path: Path) -> None:
     """SIGKILL at a seeded point, resume, `dgm stop` at a later seeded point (still in generation 1,
-    which ends after 3 + 2 x 8 = 19 jobs), resume again: the archive equals the uninterrupted run's."""
+    which ends after 3 + 8 + 2 = 13 jobs: the duplicate g1c1 has no evaluation jobs), resume again:
+    the archive equals the uninterrupted run's."""
     run_dir = tmp_path / "crashy"
     rng = random.Random(20261126)
     kill_at = rng.randrange(3, 12)
-    stop_at = rng.randrange(kill_at + 1, 17)
+    stop_at = rng.randrange(kill_at + 1, 13)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     start = subprocess.Popen([*DGM, "run", str(QUICKSTART), "--out", str(run_dir), *SCRIPTED],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

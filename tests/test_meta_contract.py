@@ -212,7 +212,8 @@ def test_a_trial_below_the_incumbent_or_with_failures_is_reverted(store: RunStor
     reverted = trial.decide(store, 3, meta)
     assert reverted is not None and reverted.status == "reverted" and reverted.meta_fitness == 0.0
     assert reverted.reason == ("reverted: meta-fitness +0.0000/generation over generations 2-3 vs the incumbent "
-                               "p0's +0.1000 over 1-1")
+                               "p0's +0.1000 over 1-1; within noise: neither window's gain of best is "
+                               "distinguishable from none at 95%")  # a few tasks per agent: the decision acts on noise
     assert versions.incumbent(store).id == "p0"
     assert store.events(kind="policy_reverted")[-1].payload["status"] == "reverted"
 

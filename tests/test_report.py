@@ -65,7 +65,7 @@ def test_one_node_per_agent_with_best_lineage_invalid_and_tooltips() -> None:
     assert found["g1c1"] == "agent invalid" and found["g2c1"] == "agent rejected"
     assert html.count('class="edge best"') == 2 + 1   # g0c0->g1c0->g2c0, plus the legend's sample
     tooltip = re.search(r'data-id="g2c0"[^>]*><title>([^<]*)</title>', html).group(1)
-    assert tooltip.splitlines() == ["g2c0 (parent g1c0, generation 2)", "score 0.900 (9/10 45/50)",
+    assert tooltip.splitlines() == ["g2c0 (parent g1c0, generation 2)", "score 0.900 n=60 [0.80, 0.95] (9/10 45/50)",
                                     "status evaluated, admitted", "cost $2.0000 (5,000 tokens of model calls)",
                                     "diagnosis: Retry flaky tests"]
     assert 'fill="#1a9850"' not in html.split('data-id="g0c0"')[1].split("</g>")[0]   # 0.2 is not green

@@ -63,9 +63,28 @@ def _check_agents(store: RunStore, live: bool) -> list[Problem]:
                 "lineage_mismatch", agent.id,
                 f"git parent {git_parents.get(agent.commit)} is not parent {parent.id}'s commit {parent.commit}",
             ))
+    problems += _check_duplicates(store, agents, by_id)
     if not live:
         for name in sorted(set(refs) - set(by_id)):
             problems.append(Problem("orphan_ref", name, "refs/agents/ names an agent with no row (interrupted commit; `dgm resume` clears it)"))
+    return problems
+
+
+def _check_duplicates(store: RunStore, agents: list, by_id: dict) -> list[Problem]:
+    """A duplicate names an existing, non-duplicate agent with the same source tree, and was never evaluated."""
+    problems: list[Problem] = []
+    dups = [agent for agent in agents if agent.status == "duplicate"]
+    trees = store.git.commit_trees(sorted({a.commit for a in dups} | {by_id[a.duplicate_of].commit for a in dups
+                                                                      if a.duplicate_of in by_id}))
+    evaluated = {e.agent_id for e in store.evaluations()} if dups else set()
+    for agent in dups:
+        original = by_id.get(agent.duplicate_of)
+        if original is None or original.status == "duplicate":
+            problems.append(Problem("bad_duplicate", agent.id, f"duplicate_of {agent.duplicate_of!r} is not an original agent"))
+        elif agent.commit in trees and original.commit in trees and trees[agent.commit] != trees[original.commit]:
+            problems.append(Problem("bad_duplicate", agent.id, f"its source tree differs from {original.id}'s"))
+        if agent.id in evaluated:
+            problems.append(Problem("bad_duplicate", agent.id, "a duplicate has evaluation rows"))
     return problems
 
 

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS agents (
     slot INTEGER NOT NULL,
     commit_sha TEXT NOT NULL,
     origin TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'invalid', 'evaluated')),
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'invalid', 'evaluated', 'duplicate')),
     invalid_reason TEXT,
     admitted INTEGER NOT NULL DEFAULT 0,
     scores TEXT NOT NULL DEFAULT '[]',
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS agents (
     tokens INTEGER NOT NULL DEFAULT 0,
     flags TEXT NOT NULL DEFAULT '{}',
     created_at REAL NOT NULL,
+    duplicate_of TEXT,
     UNIQUE (generation, slot)
 );
 CREATE INDEX IF NOT EXISTS agents_parent ON agents(parent_id);
@@ -98,6 +99,27 @@ def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 def create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a run made before duplicates existed up to date (writable opens only): the
+    `duplicate_of` column, and 'duplicate' among the allowed statuses. The status CHECK is widened
+    by editing the stored schema text, the procedure SQLite documents for constraint changes
+    that leave the file format alone (sqlite.org/lang_altertable.html, section 7)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(agents)")}
+    if "duplicate_of" not in columns:
+        conn.execute("ALTER TABLE agents ADD COLUMN duplicate_of TEXT")
+    sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'agents'").fetchone()[0]
+    old = "'pending', 'invalid', 'evaluated')"
+    if "'duplicate'" not in sql and old in sql:
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'agents'",
+                     (old, "'pending', 'invalid', 'evaluated', 'duplicate')"))
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+        conn.execute("COMMIT")
 
 
 def missing_tables(conn: sqlite3.Connection) -> list[str]:

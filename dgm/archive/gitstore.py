@@ -166,6 +166,18 @@ class GitStore:
             parents[sha] = tuple(rest)
         return parents
 
+    def commit_trees(self, shas: list[str]) -> dict[str, str]:
+        """Commit -> its tree's sha (one git process): two agents with the same tree have the
+        same source, whatever their history. Missing commits are left out."""
+        shas = sorted(self.existing_commits(shas))
+        if not shas:
+            return {}
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(("\n".join(shas) + "\n").encode())
+            stdin.seek(0)
+            out = self._git("log", "--no-walk=unsorted", "--stdin", "--format=%H %T", istream=stdin)
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
     def checkout(self, commit: str, dest: Path) -> None:
         """Write `commit`'s tree into `dest` (created; must be empty if it exists)."""
         if dest.exists() and any(dest.iterdir()):

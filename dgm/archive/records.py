@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-AGENT_STATUSES: tuple[str, ...] = ("pending", "invalid", "evaluated")
+# duplicate: its source tree equals an earlier agent's (`duplicate_of`); never evaluated again.
+AGENT_STATUSES: tuple[str, ...] = ("pending", "invalid", "evaluated", "duplicate")
 # An infra_error is the sandbox's fault: retried, never scored.
 TASK_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "agent_error", "infra_error")
 
@@ -62,6 +63,7 @@ class Agent(NamedTuple):
     tokens: int
     flags: dict[str, Any]
     created_at: float
+    duplicate_of: str | None = None
 
 
 class AgentLine(NamedTuple):
@@ -81,6 +83,7 @@ class AgentLine(NamedTuple):
     score: float | None
     cost: float
     tokens: int
+    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from typing import Any
 
 from dgm.archive.records import Agent, Event
 from dgm.archive.store import RunStore
-from dgm.archive.views import Archive, GenerationStats, diagnosis_summary, generation_stats, score_text, stages_text
+from dgm.archive.views import (Archive, GenerationStats, diagnosis_summary, generation_stats, score_ci_text,
+                               stages_text)
 
 LABEL_LIMIT = 400        # above this many agents the tree drops its text labels (tooltips stay)
 ROW, MARGIN = 64, 40
@@ -136,7 +137,7 @@ def _header(data: ReportData, archive: Archive, best: Any) -> str:
         "state": data.state,
         "agents": f"{len(archive)} ({sum(a.status == 'evaluated' for a in archive.agents)} evaluated, "
                   f"{sum(a.status == 'invalid' for a in archive.agents)} invalid)",
-        "best": "none scored yet" if best is None else f"{best.id}, score {score_text(best.score)} ({stages_text(best)})",
+        "best": "none scored yet" if best is None else f"{best.id}, score {score_ci_text(best)} ({stages_text(best)})",
         "spend": f"${total_dollars:.4f}, {total_tokens:,} tokens",
         **data.settings,
         "directory": data.run_dir,
@@ -181,7 +182,7 @@ def _tooltip(agent: Agent, data: ReportData) -> str:
     dollars, tokens = data.spend.get(agent.id, (0.0, 0))
     lines = [
         f"{agent.id} (parent {agent.parent_id or '-'}, generation {agent.generation})",
-        f"score {score_text(agent.score)}" + (f" ({stages_text(agent)})" if agent.stages else ""),
+        f"score {score_ci_text(agent)}" + (f" ({stages_text(agent)})" if agent.stages else ""),
         f"status {agent.status}" + (f": {agent.invalid_reason}" if agent.invalid_reason else "")
         + (", admitted" if agent.admitted else ", not admitted"),
         f"cost ${dollars:.4f} ({tokens:,} tokens of model calls)",
@@ -410,7 +411,7 @@ def _agent_table(archive: Archive, data: ReportData) -> str:
         rows.append(
             f'<tr id="agent-{escape(agent.id)}"><td>{escape(agent.id)}</td><td>{escape(agent.parent_id or "-")}</td>'
             f"<td>{agent.generation}</td><td class=\"wrap\">{escape(status)}</td><td>{'yes' if agent.admitted else 'no'}</td>"
-            f"<td>{escape(stages_text(agent) or '-')}</td><td>{score_text(agent.score)}</td>"
+            f"<td>{escape(stages_text(agent) or '-')}</td><td>{score_ci_text(agent)}</td>"
             f"<td>{archive.admitted_children.get(agent.id, 0)}</td><td>${dollars:.4f}</td><td>{tokens:,}</td>"
             f"<td class=\"wrap\">{escape(data.diagnoses.get(agent.id, ''))}</td></tr>"
         )

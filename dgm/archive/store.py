@@ -81,7 +81,7 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
 
 _AGENT_COLUMNS = (
     "id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, "
-    "scores, score, cost, tokens, flags, created_at"
+    "scores, score, cost, tokens, flags, created_at, duplicate_of"
 )
 _JOB_COLUMNS = "key, kind, agent_id, generation, state, attempts, artifact, result, updated_at"
 _EVAL_COLUMNS = "agent_id, task_id, stage, status, duration, tokens, cost, artifact_dir"
@@ -96,11 +96,12 @@ def _stages(text: str) -> tuple[StageScore, ...]:
 def _agent(row: tuple[Any, ...]) -> Agent:
     return Agent(
         row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]),
-        _stages(row[9]), row[10], row[11], row[12], {} if row[13] == "{}" else json.loads(row[13]), row[14],
+        _stages(row[9]), row[10], row[11], row[12], {} if row[13] == "{}" else json.loads(row[13]), row[14], row[15],
     )
 
 
-_LINE_COLUMNS = "id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, scores, score, cost, tokens"
+_LINE_COLUMNS = ("id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, scores, score, "
+                 "cost, tokens, duplicate_of")
 
 
 @contextmanager
@@ -257,6 +258,12 @@ class RunStore:
             raise DamagedRunError(f"{run_dir / DB_FILE} is damaged: missing tables {', '.join(absent)}")
         if not readonly:
             conn.execute(_POLICIES_TABLE)
+            dbmod.upgrade(conn)
+        elif "duplicate_of" not in {row[1] for row in conn.execute("PRAGMA table_info(agents)")}:
+            conn.close()
+            gitstore.close()
+            raise DamagedRunError(f"{run_dir / DB_FILE} was made by an older dgm (no agents.duplicate_of column); "
+                                  f"`dgm resume {run_dir}` or any writable open upgrades it")
         return cls(run_dir, dbmod.Database(conn), gitstore, readonly=readonly)
 
     def close(self) -> None:
@@ -334,6 +341,10 @@ class RunStore:
         """The child cannot be a parent (e.g. no non-empty patch, or its evaluation never ran)."""
         self._update_agent(agent_id, "status = 'invalid', invalid_reason = ?, admitted = 0", (reason,))
 
+    def mark_duplicate(self, agent_id: str, original_id: str) -> None:
+        """The child's source tree equals `original_id`'s: it is not evaluated and cannot be a parent."""
+        self._update_agent(agent_id, "status = 'duplicate', duplicate_of = ?, admitted = 0", (original_id,))
+
     def set_scores(self, agent_id: str, stages: Sequence[StageScore]) -> None:
         """Per-stage results so far; marks the agent evaluated and derives the overall score."""
         stages = tuple(stages)
@@ -397,8 +408,8 @@ class RunStore:
             with self._db.reading() as conn:
                 rows = conn.execute(f"SELECT {_LINE_COLUMNS} FROM agents ORDER BY generation, slot").fetchall()
             stages, line = _stages, AgentLine
-            return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12])
-                    for r in rows]
+            return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12],
+                         r[13]) for r in rows]
 
     def top_scored(self) -> list[AgentLine]:
         """The evaluated agents that share the highest score (`views.best_of` breaks the tie):
@@ -408,8 +419,17 @@ class RunStore:
                 f"SELECT {_LINE_COLUMNS} FROM agents WHERE status = 'evaluated' AND score = "
                 "(SELECT MAX(score) FROM agents WHERE status = 'evaluated') ORDER BY generation, slot"
             ).fetchall()
-        return [AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11], r[12])
-                for r in rows]
+        return [AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11], r[12],
+                          r[13]) for r in rows]
+
+    def runner_up(self, best_id: str) -> AgentLine | None:
+        """The highest-scored evaluated agent other than `best_id` (most tasks first on a tie)."""
+        with self._db.reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_LINE_COLUMNS} FROM agents WHERE status = 'evaluated' AND score IS NOT NULL AND id != ? "
+                "ORDER BY score DESC, generation, slot LIMIT 1", (best_id,)).fetchall()
+        return next((AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11],
+                               r[12], r[13]) for r in rows), None)
 
     def children(self, agent_id: str) -> list[Agent]:
         with self._db.reading() as conn:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dgm.archive.records import Agent, AgentLine, StageScore
+from dgm.stats import Interval, wilson, within_noise
 
 
 # Any agent record the store hands out: views never need flags, so the lighter line will do.
@@ -36,6 +37,33 @@ def stages_text(agent: AgentLike) -> str:
 
 def score_text(score: float | None) -> str:
     return "-" if score is None else f"{score:.3f}"
+
+
+def resolved_count(agent: AgentLike) -> float:
+    return sum(stage.resolved for stage in agent.stages)
+
+
+def interval(agent: AgentLike) -> Interval | None:
+    """95% Wilson interval of the agent's score over the tasks it ran (None: unscored, or not a
+    pass/fail count)."""
+    return wilson(resolved_count(agent), tasks_run(agent))
+
+
+def score_ci_text(agent: AgentLike) -> str:
+    """`0.600 n=10 [0.31, 0.83]`: the score, the tasks it rests on, its 95% interval."""
+    if agent.score is None:
+        return "-"
+    found = interval(agent)
+    return f"{agent.score:.3f} n={tasks_run(agent)} {found if found else '[none]'}"
+
+
+def noise_note(best: AgentLike, other: AgentLike | None) -> dict[str, Any] | None:
+    """How the best agent compares with the runner-up: their difference, and whether a
+    two-proportion test at 95% can tell them apart."""
+    if other is None or other.score is None or best.score is None:
+        return None
+    return {"runner_up": other.id, "difference": round(best.score - other.score, 4),
+            "within_noise": within_noise(resolved_count(best), tasks_run(best), resolved_count(other), tasks_run(other))}
 
 
 def best_of(agents: Iterable[AgentLike]) -> AgentLike | None:
@@ -131,10 +159,13 @@ def agent_row(agent: AgentLike, archive: Archive) -> dict[str, Any]:
         "origin": agent.origin,
         "status": agent.status,
         "invalid_reason": agent.invalid_reason,
+        "duplicate_of": agent.duplicate_of,
         "admitted": agent.admitted,
         "eligible": eligible(agent),
         "stages": [{"resolved": stage.resolved, "total": stage.total} for stage in agent.stages],
         "score": agent.score,
+        "tasks": tasks_run(agent),
+        "ci95": None if (found := interval(agent)) is None else found.to_json(),
         "children": archive.admitted_children.get(agent.id, 0),
         "cost": agent.cost,
         "tokens": agent.tokens,
@@ -161,6 +192,7 @@ def export_record(agent: Any, archive: Archive, stage_count: int,
         "origin": agent.origin,
         "status": agent.status,
         "invalid_reason": agent.invalid_reason,
+        "duplicate_of": agent.duplicate_of,
         "admitted": agent.admitted,
         "eligible": eligible(agent),
         "score": agent.score,

@@ -118,13 +118,19 @@ def print_agents(run_dir: Path, *, sort: str = "generation", status: str | None 
     from dgm.archive.views import score_text
 
     cells = [
-        (row["id"], row["parent"] or "-", str(row["generation"]), row["status"], "yes" if row["admitted"] else "no",
+        (row["id"], row["parent"] or "-", str(row["generation"]),
+         row["status"] + (f" of {row['duplicate_of']}" if row["duplicate_of"] else ""), "yes" if row["admitted"] else "no",
          " ".join(f"{s['resolved']}/{s['total']}" for s in row["stages"]) or "-", score_text(row["score"]),
-         str(row["children"]), f"${row['cost']:.2f}")
+         str(row["tasks"]), _ci_text(row["ci95"]) if row["score"] is not None else "-", str(row["children"]),
+         f"${row['cost']:.2f}")
         for row in iter_agent_rows(run_dir, sort=sort, status=status)
     ]
-    headers = ("id", "parent", "gen", "status", "admitted", "stages", "score", "children", "cost")
-    _write(format_table(headers, ("gen", "score", "children", "cost"), cells, title=f"{run_dir} ({len(cells)} agents)"))
+    headers = ("id", "parent", "gen", "status", "admitted", "stages", "score", "n", "95% CI", "children", "cost")
+    _write(format_table(headers, ("gen", "score", "n", "children", "cost"), cells, title=f"{run_dir} ({len(cells)} agents)"))
+
+
+def _ci_text(ci: list[float] | None) -> str:
+    return "none" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -218,8 +224,10 @@ def _show_text(data: dict[str, Any]) -> str:
         f"  lineage    {' -> '.join(data['lineage'])}",
         f"  children   {', '.join(data['children']) or '-'}",
         f"  status     {agent['status']}" + (f" ({agent['invalid_reason']})" if agent["invalid_reason"] else "")
+        + (f" of {agent['duplicate_of']} (same source tree; not evaluated)" if agent.get("duplicate_of") else "")
         + f", {'admitted' if agent['admitted'] else 'not admitted'}, {'eligible' if agent['eligible'] else 'not eligible'} as a parent",
-        f"  score      {score_text(agent['score'])}  stages {stages}",
+        f"  score      {score_text(agent['score'])}  stages {stages}"
+        + (f"  n={agent['tasks']} 95% CI {_ci_text(agent['ci95'])}" if agent["score"] is not None else ""),
         f"  cost       ${agent['cost']:.4f} ({agent['tokens']} tokens in evaluation); "
         f"all model calls ${data['spend']['dollars']:.4f}, {data['spend']['tokens']} tokens",
         f"  commit     {agent['commit']}",
@@ -343,7 +351,7 @@ def _lineage(args: argparse.Namespace) -> int:
 
 def best_data(run_dir: Path) -> dict[str, Any] | None:
     """The best agent's row with its lineage, or None when no agent has a score yet."""
-    from dgm.archive.views import Archive, agent_row, best_of
+    from dgm.archive.views import Archive, agent_row, best_of, noise_note
 
     with _store(run_dir) as store:
         best = best_of(store.top_scored())
@@ -351,7 +359,9 @@ def best_data(run_dir: Path) -> dict[str, Any] | None:
             return None
         # Only what the row needs: the agent, its lineage and its admitted children.
         family = Archive([*store.lineage(best.id)[:-1], best, *store.children(best.id)])
-    return {**agent_row(best, family), "lineage": [a.id for a in family.lineage(best.id)]}
+        runner_up = store.runner_up(best.id)
+    return {**agent_row(best, family), "lineage": [a.id for a in family.lineage(best.id)],
+            "versus_runner_up": noise_note(best, runner_up)}
 
 
 def _best(args: argparse.Namespace) -> int:
@@ -366,8 +376,13 @@ def _best(args: argparse.Namespace) -> int:
         from dgm.archive.views import score_text
 
         stages = " ".join(f"{s['resolved']}/{s['total']}" for s in data["stages"])
-        _write(f"{data['id']}  score {score_text(data['score'])} ({stages})  generation {data['generation']}\n"
-               f"lineage: {' -> '.join(data['lineage'])}")
+        versus = data["versus_runner_up"]
+        note = "" if versus is None else (
+            f"\nversus runner-up {versus['runner_up']}: {versus['difference']:+.3f}, "
+            + ("within noise (not distinguishable at 95%)" if versus["within_noise"] else "beyond noise at 95%"))
+        _write(f"{data['id']}  score {score_text(data['score'])} ({stages}, n={data['tasks']}, 95% CI "
+               f"{_ci_text(data['ci95'])})  generation {data['generation']}\n"
+               f"lineage: {' -> '.join(data['lineage'])}{note}")
     return 0
 
 

@@ -24,6 +24,7 @@ from dgm.llm.errors import BudgetExceeded
 from dgm.sandbox import SandboxUnavailable
 from dgm.loop import diagnosis, smoke
 from dgm.loop.context import RunContext
+from dgm.loop.dedup import OrderGate, original_of
 from dgm.loop.evaluate import StagedEvaluation
 from dgm.scale import jobs
 from dgm.evaluation.diffpaths import touched_paths
@@ -36,11 +37,26 @@ class ChildPipeline:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.evaluation = StagedEvaluation(ctx)
+        self.gate = OrderGate()  # children started earlier are recorded before a later one compares trees
+
+    def expect(self, child_id: str) -> None:
+        """Call in start order, before the child's pipeline runs (see dgm.loop.dedup)."""
+        self.gate.expect(child_id)
 
     # -- the pipeline ------------------------------------------------------------------------
 
     def run_child(self, generation: int, slot: int, parent_id: str) -> None:
         child_id = agent_id(generation, slot)
+        try:
+            existing = self.make_child(generation, child_id, parent_id)
+        finally:
+            self.gate.release(child_id)
+        if existing.status not in ("invalid", "duplicate"):
+            self.evaluate(child_id)
+        self.admit(child_id)
+
+    def make_child(self, generation: int, child_id: str, parent_id: str) -> Any:
+        """Diagnose and self-improve (skipped when the child is recorded); the child's record."""
         existing = self.ctx.store.find_agent(child_id)
         if existing is None:
             try:
@@ -53,9 +69,7 @@ class ChildPipeline:
             except DgmError as exc:
                 self._record_failed(child_id, parent_id, f"{type(exc).__name__}: {exc}")
             existing = self.ctx.store.agent(child_id)
-        if existing.status != "invalid":
-            self.evaluate(child_id)
-        self.admit(child_id)
+        return existing
 
     def _record_failed(self, child_id: str, parent_id: str, reason: str) -> None:
         """A child whose diagnosis or self-improvement could not complete is kept, as invalid."""
@@ -161,19 +175,27 @@ class ChildPipeline:
         except PatchRejected as exc:   # the agent's output is at fault: an invalid child, the run goes on
             reason = f"the diff does not apply to the parent's source: {exc}"
             commit = ctx.store.commit_agent(child_id, parent_id, diff=b"")
-        if reason is None:
+        duplicate_of = None
+        if reason is None and loop.deduplicate:
+            self.gate.wait_for_earlier(child_id)
+            duplicate_of = original_of(ctx.store, commit, child_id)
+        if reason is None and duplicate_of is None:
             with ctx.checkout_commit(commit) as child_source:
                 reason = smoke.check(child_source, ctx, job_key=f"{job.key}/smoke")
         flags = {"exit_reason": run.exit_reason, "steps": run.steps, "diagnosis": diagnosis_result["entry"]}
-        result = {"valid": reason is None, "reason": reason, "exit_reason": run.exit_reason,
+        result = {"valid": reason is None, "reason": reason, "exit_reason": run.exit_reason, "duplicate_of": duplicate_of,
                   "diff_bytes": len(diff), "tokens": run.tokens, "node": outcome.node,
                   "trajectory_cut": run.trajectory_cut}
-        _log.info("self-improvement done", agent=child_id, parent=parent_id, valid=reason is None, reason=reason)
+        _log.info("self-improvement done", agent=child_id, parent=parent_id, valid=reason is None, reason=reason,
+                  duplicate_of=duplicate_of)
 
         def record() -> None:
             ctx.store.add_agent(child_id, parent_id, commit, flags=flags)
             if reason is not None:
                 ctx.store.mark_invalid(child_id, reason)
+            elif duplicate_of is not None:
+                ctx.store.mark_duplicate(child_id, duplicate_of)
+                ctx.store.add_event("agent_duplicate", {"agent": child_id, "duplicate_of": duplicate_of})
             cost, tokens = ctx.store.select(
                 "SELECT COALESCE(SUM(cost), 0), COALESCE(SUM(input_tokens + output_tokens), 0) FROM llm_calls "
                 "WHERE job_key LIKE ? OR job_key LIKE ?", (f"{child_id}/diagnose#%", f"{child_id}/self_improve#%"))[0]

@@ -113,6 +113,8 @@ class Runner:
         parents = self.plan(generation)
         _log.info("generation started", generation=generation, parents=parents)
         with ctx.progress.task(f"generation {generation}/{ctx.config.loop.generations}", total=len(parents)) as bar:
+            for slot in range(len(parents)):
+                self.pipeline.expect(agent_id(generation, slot))
             futures: list[Future] = [
                 ctx.executor.submit(self.pipeline.run_child, generation, slot, parent)
                 for slot, parent in enumerate(parents)

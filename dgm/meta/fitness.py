@@ -66,6 +66,29 @@ def standing(agents: Iterable[Any], upto: int, top_k: int) -> Standing:
     return Standing(best=scores[0] if scores else 0.0, top_k_mean=sum(top) / top_k)
 
 
+def _best(agents: Iterable[Any], upto: int) -> Any | None:
+    eligible = [agent for agent in agents
+                if agent.generation <= upto and agent.score is not None and agent.status == "evaluated"
+                and (agent.admitted or agent.parent_id is None)]
+    return max(eligible, key=lambda agent: agent.score, default=None)
+
+
+def best_gain_is_noise(agents: Iterable[Any], first: int, last: int) -> bool:
+    """True when the best agent at the window's end cannot be told apart (two-proportion test,
+    95%) from the best before it: the window's gain of best is within noise."""
+    from dgm.stats import within_noise
+
+    rows = list(agents)
+    before, after = _best(rows, first - 1), _best(rows, last)
+    if before is None or after is None:
+        return before is None and after is None
+
+    def counts(agent: Any) -> tuple[float, int]:
+        return sum(s.resolved for s in agent.stages), sum(s.total for s in agent.stages)
+
+    return within_noise(*counts(before), *counts(after))
+
+
 def window_fitness(agents: Iterable[Any], first: int, last: int, top_k: int) -> WindowFitness:
     if first < 1 or last < first:
         raise ValueError(f"bad window [{first}, {last}]: expected 1 <= first <= last")

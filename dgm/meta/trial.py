@@ -14,7 +14,7 @@ from dgm import log
 from dgm.archive.store import PolicyVersion, RunStore
 from dgm.config import MetaConfig
 from dgm.meta import versions
-from dgm.meta.fitness import window_fitness
+from dgm.meta.fitness import best_gain_is_noise, window_fitness
 
 _log = log.get(__name__)
 
@@ -37,6 +37,8 @@ def decide(store: RunStore, finished_generation: int, meta: MetaConfig) -> Polic
         kept = trial.value >= baseline.value
         why = (f"meta-fitness {trial.value:+.4f}/generation over generations {first}-{last} vs the incumbent "
                f"{incumbent.id}'s {baseline.value:+.4f} over {baseline.first}-{baseline.last}")
+        if best_gain_is_noise(agents, first, last) and best_gain_is_noise(agents, baseline.first, baseline.last):
+            why += "; within noise: neither window's gain of best is distinguishable from none at 95%"
     reason = f"{'kept' if kept else 'reverted'}: {why}"
     with store.transaction():
         store.set_policy_status(incumbent.id, "kept" if kept else "incumbent", meta_fitness=baseline.value)
