@@ -179,3 +179,23 @@ return ['g0c0'] * data['n']"""))
         json.dumps([e.payload for e in store.events()])  # every payload is plain JSON
         label = ctx.run_label
     assert containers(label) == []
+
+
+def test_a_policy_that_forks_and_eats_memory_cannot_hold_its_sandbox(docker_ready: None, run_label: str) -> None:
+    """Every child escapes the process group and grabs memory; the host's per-run deadline
+    (policy_seconds + RUN_SLACK_SECONDS) removes the sandbox, and the batch ends as timed out."""
+    import time
+
+    from dgm.meta.sandboxed import RUN_SLACK_SECONDS, START_SECONDS
+
+    bomb = policy("hog = []\nwhile True:\n    try:\n        if os.fork() == 0:\n            os.setsid()\n"
+                  "    except OSError:\n        pass\n    hog.append(bytearray(20 * 2 ** 20))")
+    data = policy_input(synthetic.all_zero(), 1, "0:selection:1")
+    started = time.monotonic()
+    outputs = run_policies([PolicyRun(bomb, data), PolicyRun(bomb, data), PolicyRun(policy(VALID), data)],
+                           sandbox_config=SandboxConfig(memory_mb=256, pids_limit=64), run=run_label, job="bomb",
+                           seconds=3)
+    elapsed = time.monotonic() - started
+    assert all(output.failure(3) is not None for output in outputs[:2])
+    assert elapsed < START_SECONDS / 4 + 3 * (3 + RUN_SLACK_SECONDS)
+    assert containers(run_label) == []

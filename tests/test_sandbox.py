@@ -204,3 +204,4 @@ def test_sandbox_check_cli_reports_failures(docker_ready, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "interfaces: lo" in out and "made to fail" in out and "ZeroDivisionError" in out
     assert "2 of 3 checks failed" in out
+

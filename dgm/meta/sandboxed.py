@@ -26,6 +26,11 @@ ROOT = "/opt/dgm/meta"
 _STDERR = "/tmp/.dgm-policy-stderr"
 STDERR_TAIL_BYTES = 600
 _CLEAN = "find /tmp /home/agent /work -mindepth 1 -delete 2>/dev/null; true"
+HOUSEKEEPING_SECONDS = 10.0    # cleaning before a run, reading its stderr after it
+# Host-side backstop per run: past policy_seconds + this, the whole sandbox is removed (a policy
+# that forks and eats memory can make the in-sandbox timeout and the cleanup crawl).
+RUN_SLACK_SECONDS = 20.0
+START_SECONDS = 120.0          # for starting the sandbox and copying the policies in
 
 
 @dataclass(frozen=True)
@@ -65,14 +70,25 @@ def run_policies(runs: Sequence[PolicyRun], *, sandbox_config: SandboxConfig, ru
     Raises SandboxUnavailable when the sandbox itself fails (an infrastructure error); a policy
     that crashes, hangs or prints garbage is an ordinary output, never an exception.
     """
-    from dgm.sandbox.docker_backend import DockerSandbox
+    from dgm.sandbox.docker_backend import DockerSandbox, SandboxDeadlineExceeded
 
     holder = Path(tempfile.mkdtemp(prefix="dgm-policies-", dir=work_root))
     try:
         names = _stage(runs, holder)
         with DockerSandbox(sandbox_config, run=run, job=job, role="policy") as sb:
+            sb.set_deadline(START_SECONDS)
             sb.write(ROOT, holder, readonly=True)
-            return [_run_one(sb, source, index, seconds) for index, source in enumerate(names)]
+            outputs: list[PolicyOutput] = []
+            for index, source in enumerate(names):
+                sb.set_deadline(seconds + RUN_SLACK_SECONDS)
+                try:
+                    outputs.append(_run_one(sb, source, index, seconds))
+                except SandboxDeadlineExceeded:   # this run and every later one count as timed out
+                    killed = PolicyOutput(exit_code=137, stdout="", stderr_tail="", timed_out=True, oom_killed=False,
+                                          truncated=False, duration=seconds + RUN_SLACK_SECONDS)
+                    outputs += [killed] * (len(names) - index)
+                    break
+            return outputs
     finally:
         shutil.rmtree(holder, ignore_errors=True)
 
@@ -94,13 +110,13 @@ def _stage(runs: Sequence[PolicyRun], holder: Path) -> list[str]:
 
 
 def _run_one(sb: Any, source: str, index: int, seconds: float) -> PolicyOutput:
-    sb.exec(_CLEAN, timeout=30)
+    sb.exec(_CLEAN, timeout=HOUSEKEEPING_SECONDS)
     command = (f"cd /work && env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/agent LANG=C.UTF-8 "
                f"python3 -I {ROOT}/policies/{source}/policy.py < {ROOT}/inputs/{index}.json 2> {_STDERR}")
     result = sb.exec(command, timeout=seconds)
     stderr = ""
     if not result.ok:
-        tail = sb.exec(f"tail -c {STDERR_TAIL_BYTES} {_STDERR} 2>/dev/null; true", timeout=30)
+        tail = sb.exec(f"tail -c {STDERR_TAIL_BYTES} {_STDERR} 2>/dev/null; true", timeout=HOUSEKEEPING_SECONDS)
         stderr = tail.output
     return PolicyOutput(exit_code=result.exit_code, stdout=result.output, stderr_tail=stderr,
                         timed_out=result.timed_out, oom_killed=result.oom_killed, truncated=result.truncated,

@@ -16,6 +16,7 @@ not see tmpfs mounts of a running container.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import signal
@@ -23,7 +24,7 @@ import threading
 import time
 from pathlib import Path, PurePosixPath
 from types import FrameType
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from dgm import log
 from dgm.config import SandboxConfig
@@ -31,6 +32,7 @@ from dgm.errors import DgmError
 from dgm.sandbox import ExecResult, SandboxUnavailable, hijack, tarpack, wrapper
 from dgm.sandbox import image as sandbox_image
 
+T = TypeVar("T")
 AGENT = "1000:1000"
 ROOT = "0:0"
 BACKSTOP_SLACK_SECONDS = 15     # how much later than the timeout the host gives up on an exec
@@ -40,6 +42,11 @@ READONLY_ROOT = "/opt/dgm"      # root-owned tmpfs for copies the agent must not
 
 class SandboxMountError(DgmError):
     """A bind mount the sandbox refuses (it would expose the Docker daemon or is not a directory)."""
+
+
+class SandboxDeadlineExceeded(DgmError):
+    """The sandbox outlived its wall-clock deadline and was removed by the host (the code it ran
+    is at fault, like a timeout; not an infrastructure error)."""
 
 
 class SandboxIOError(DgmError):
@@ -192,6 +199,21 @@ def _tmpfs(config: SandboxConfig) -> dict[str, str]:
 # The sandbox
 
 
+def _deadline_guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """Whatever a call fails with once the watchdog removed the sandbox, the cause is the deadline."""
+    @functools.wraps(method)
+    def guarded(self: "DockerSandbox", *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except SandboxDeadlineExceeded:
+            raise
+        except Exception:
+            if self._expired:
+                raise self._dead("deadline") from None
+            raise
+    return guarded
+
+
 class DockerSandbox:
     """A hardened container; see the module docstring. Use as a context manager."""
 
@@ -204,6 +226,8 @@ class DockerSandbox:
         self._mount = check_mount(*mount) if mount is not None else None
         self._env = dict(env or {})
         self._closed = False
+        self._expired = False
+        self._watchdog: threading.Timer | None = None
         self._oom_seen = 0  # last oom_kill counter reported from inside; a fresh cgroup starts at 0
         self._log = log.get(__name__).bind(run=run, job=job, role=role)
         global _starting
@@ -273,8 +297,34 @@ class DockerSandbox:
         self._log.debug("sandbox started", container=container_id[:12], image=self.image)
         return container_id
 
+    def set_deadline(self, seconds: float | None) -> None:
+        """(Re)arm the host-side backstop: `seconds` from now the container is removed, whatever runs
+        in it; later calls then raise SandboxDeadlineExceeded. None disarms it."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        if seconds is not None and not self._closed:
+            self._watchdog = threading.Timer(seconds, self._expire, args=(seconds,))
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+    def _expire(self, seconds: float) -> None:
+        self._expired = True
+        self._log.warning("sandbox past its deadline; removing it", container=self.id[:12], seconds=seconds)
+        try:
+            self.close()
+        except SandboxUnavailable as exc:  # its TTL still ends it; `dgm sandbox prune` reaps it
+            self._log.warning("sandbox teardown failed", container=self.id[:12], error=str(exc))
+
+    @property
+    def expired(self) -> bool:
+        """The watchdog removed the sandbox."""
+        return self._expired
+
     def close(self) -> None:
         """Remove the container (killing whatever runs in it); safe to call twice."""
+        if self._watchdog is not None and self._watchdog is not threading.current_thread():
+            self._watchdog.cancel()
         with _live_lock:
             if self._closed:
                 return
@@ -308,7 +358,10 @@ class DockerSandbox:
 
     # -- running commands ---------------------------------------------------------------------
 
-    def _dead(self, why: str) -> SandboxUnavailable:
+    def _dead(self, why: str) -> DgmError:
+        if self._expired:
+            return SandboxDeadlineExceeded(f"sandbox {self.id[:12]} ({self.labels['dgm.job']}) was removed: "
+                                           "it ran past its wall-clock deadline")
         return SandboxUnavailable(f"sandbox {self.id[:12]} ({self.labels['dgm.job']}) is gone: {why}")
 
     def _running(self) -> bool:
@@ -345,6 +398,7 @@ class DockerSandbox:
     def _exit_code(self, exec_id: str) -> int | None:
         return api().exec_inspect(exec_id).get("ExitCode")
 
+    @_deadline_guarded
     def exec(self, cmd: str | list[str], timeout: float, cwd: str | None = None,
              env: dict[str, str] | None = None) -> ExecResult:
         """Run `cmd` as the agent user (a string through `bash -lc`); the command's failure is data."""
@@ -412,6 +466,7 @@ class DockerSandbox:
 
     # -- files --------------------------------------------------------------------------------
 
+    @_deadline_guarded
     def write(self, path: str, data: bytes | Path, *, readonly: bool = False) -> None:
         """Write bytes to the file `path`, or copy a host directory's contents into the dir `path`.
 
@@ -432,6 +487,7 @@ class DockerSandbox:
         if self._exit_code(exec_id) != 0:
             raise SandboxIOError(f"cannot write {path} in the sandbox: {_first_line(out + err)}")
 
+    @_deadline_guarded
     def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False) -> bytes:
         """Bytes of the regular file `path`.
 
@@ -459,6 +515,7 @@ class DockerSandbox:
                 out = out[-max_bytes:]
         return out
 
+    @_deadline_guarded
     def read_dir(self, path: str, dest: Path) -> None:
         exec_id, out, err = self._transfer(["tar", "-c", "-f", "-", "-C", path, "."], user=AGENT)
         if self._exit_code(exec_id) != 0:
