@@ -8,8 +8,13 @@ lists as in the published dataset). The image holds the repository at `repo_dir`
 Which image and which test command: a row may name them (`image`, `test_command`, `repo_dir`);
 otherwise the config's templates apply. Templates are `str.format` strings over
 `{instance_id}`, `{docker_id}` (the official image name form: lower case, `__` -> `_1776_`) and,
-for the test command, `{test_files}` (the files the test patch touches, shell-quoted).
-A task is resolved when every FAIL_TO_PASS and PASS_TO_PASS test passes.
+for the test command, `{test_files}` (the test files the test patch touches, shell-quoted; files
+the official harness does not run, such as `.json` or `.toml`, are left out as it leaves them out).
+
+A row whose `repo` and `version` the official `swebench` package knows (Django, SymPy, pytest,
+astropy, ...) and that names no test command is graded as the official harness grades it
+(`swebench_official`): its test command and test selection, its log parser where the runner is
+not pytest, and its verdict rule. Other rows: every FAIL_TO_PASS and PASS_TO_PASS test must pass.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from dgm.agent_runner import WORKSPACE
+from dgm.benchmarks import swebench_official
 from dgm.benchmarks.task import Task, TaskError, Timeouts
-from dgm.evaluation.diffpaths import touched_paths
 
 DEFAULT_REPO_DIR = "/testbed"
 DEFAULT_TEST_COMMAND = "python3 -m pytest -rA {test_files}"
@@ -56,11 +61,22 @@ def to_task(row: dict[str, Any], where: str, image: str | None, test_command: st
         raise TaskError(f"{where}: no image for {instance_id} (expected an 'image' field in the row or "
                         "evaluation.benchmark.image, e.g. 'swebench/sweb.eval.x86_64.{docker_id}:latest')")
     test_patch = row["test_patch"].encode()
-    test_files = " ".join(shlex.quote(p) for p in sorted(touched_paths(test_patch)))
-    command = (row.get("test_command") or test_command or DEFAULT_TEST_COMMAND).format(**names, test_files=test_files)
-    expected = _tests(row, "FAIL_TO_PASS", where) + _tests(row, "PASS_TO_PASS", where)
+    fail_to_pass = _tests(row, "FAIL_TO_PASS", where)
+    expected = fail_to_pass + _tests(row, "PASS_TO_PASS", where)
     if not expected:
         raise TaskError(f"{where}: FAIL_TO_PASS and PASS_TO_PASS are both empty (expected at least one test id)")
+    try:
+        template = row.get("test_command") or test_command
+        official = None if template else swebench_official.test_command(row)
+        log_repo = None
+        if official is not None:
+            command = official
+            log_repo = None if swebench_official.uses_pytest(row["repo"], row["version"]) else row["repo"]
+        else:
+            test_files = " ".join(shlex.quote(p) for p in swebench_official.test_files(test_patch))
+            command = (template or DEFAULT_TEST_COMMAND).format(**names, test_files=test_files)
+    except swebench_official.OfficialHarnessMissing as err:
+        raise TaskError(f"{where}: SWE-bench rows are graded with the official harness's tables: {err}") from None
     return Task(
         id=instance_id,
         problem=row["problem_statement"],
@@ -75,6 +91,9 @@ def to_task(row: dict[str, Any], where: str, image: str | None, test_command: st
         # The official images install the repository in develop mode from /testbed; the agent works
         # on its copy in the workspace, so its own test runs must import that copy, as grading does.
         agent_env={"PYTHONPATH": WORKSPACE},
+        results=f"swebench_log:{log_repo}" if log_repo else "pytest",
+        rule="swebench",
+        fail_to_pass=tuple(dict.fromkeys(fail_to_pass)),
     )
 
 

@@ -68,9 +68,10 @@ class Task:
     repo_dir: str | None = None
     base_commit: str | None = None
     test_patch: bytes | None = None
-    agent_env: Mapping[str, str] = field(default_factory=dict)   # extra environment of the agent's sandbox
+    agent_env: Mapping[str, str] = field(default_factory=dict)   # extra environment of the agent's sandbox and tests
     results: str = "pytest"        # how per-test outcomes are read (dgm.evaluation.results.FORMATS)
     rule: str = "all_passed"       # which outcomes of which tests resolve it (dgm.evaluation.verdict.RULES)
+    fail_to_pass: tuple[str, ...] = ()   # SWE-bench: the expected tests the fix must make pass (rule "swebench")
 
     @functools.cached_property
     def solution(self) -> bytes | None:

@@ -164,7 +164,7 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
     run = sb.exec(f"bash {shlex.quote(scratch)}/setup.sh {shlex.quote(workdir)} {shlex.quote(scratch)} && "
                   f"cd {shlex.quote(workdir)} && {prepared.command}",
                   timeout=task.timeouts.test + SETUP_ALLOWANCE, cwd=workdir,
-                  env={"PYTHONDONTWRITEBYTECODE": "1", **prepared.env})
+                  env={**task.agent_env, "PYTHONDONTWRITEBYTECODE": "1", **prepared.env})
     try:
         sb.read(f"{scratch}/setup-ok")
     except FileNotFoundError:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 RULES: dict[str, str] = {
     "all_passed": "dgm.evaluation.verdict:AllPassed",
+    "swebench": "dgm.benchmarks.swebench_official:OfficialRule",
 }
 
 

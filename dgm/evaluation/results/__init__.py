@@ -27,7 +27,8 @@ printed text alone. Each runner reports them its own way, so the way is a strate
   least one must exist). Tests that are neither expected nor selected never count.
 
 Formats: `pytest` (grader plugin, exact node ids as `pytest -rA` prints them), `junit` (generic
-JUnit XML at `{report}`). Register another by adding `name: "module:Class"` to FORMATS (classes
+JUnit XML at `{report}`), `swebench_log:<repo>` (the official SWE-bench log parser of a repository
+whose runner is not pytest, over the captured output). Register another by adding `name: "module:Class"` to FORMATS (classes
 are imported on first use). How outcomes become a verdict is the other seam, `verdict.py`.
 """
 
@@ -53,6 +54,7 @@ MAX_REPORT_BYTES = 32 * 1024 * 1024
 FORMATS: dict[str, str] = {
     "pytest": "dgm.evaluation.results.pytest_plugin:PytestFormat",
     "junit": "dgm.evaluation.results.junit:JUnitFormat",
+    "swebench_log": "dgm.benchmarks.swebench_official:OfficialLogFormat",
 }
 
 
@@ -111,8 +113,11 @@ def worst(outcomes: dict[str, str], test_id: str, outcome: str) -> None:
 
 
 def get_format(name: str) -> ResultsFormat:
-    spec = FORMATS.get(name)
+    """The format `name`, or `base:argument` for a format that takes one (e.g. `swebench_log:django/django`)."""
+    base, _, argument = name.partition(":")
+    spec = FORMATS.get(base)
     if spec is None:
         raise DgmError(f"unknown results format {name!r} (expected one of {', '.join(sorted(FORMATS))})")
     module, _, cls = spec.partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    factory = getattr(importlib.import_module(module), cls)
+    return factory(argument) if argument else factory()
