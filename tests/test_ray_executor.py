@@ -27,7 +27,7 @@ from dgm.loop.compare import compare_runs  # noqa: E402
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]
 
 # The quickstart shrunk: seed + one generation of two children, one stage of two tasks.
-SMALL = ("loop.generations=1", "evaluation.stages=[{size: 2}]",
+SMALL = ("loop.deduplicate=false", "loop.generations=1", "evaluation.stages=[{size: 2}]",
          "evaluation.benchmark.task_ids=[csv-quoted-fields, paginate-off-by-one]")
 
 
