@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "doctor",
     "sandbox": "sandbox",
     "archive": "archive",
+    "serve": "serve",
     "agent": "agent",
 }
 

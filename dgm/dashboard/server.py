@@ -1,0 +1,64 @@
+"""The HTTP side of `dgm serve`: GET only, JSON from `data`, one thread per request.
+
+Each request opens the store read-only on its own (SQLite connections are per thread), so the
+server holds nothing of the run between requests and never takes its lock.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from dgm.dashboard import data
+from dgm.errors import DgmError
+
+
+def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """A server for `run_dir` (port 0: any free port; read it from `server.server_address`)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            path = unquote(urlparse(self.path).path).rstrip("/") or "/"
+            try:
+                body = route(run_dir, path)
+            except DgmError as err:
+                self._send(HTTPStatus.NOT_FOUND, {"error": str(err)})
+                return
+            if body is None:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"no such page {path}; expected /api/run, /api/agents, "
+                                                           "/api/agents/<id> or /api/policy"})
+            else:
+                self._send(HTTPStatus.OK, body)
+
+        def _send(self, status: HTTPStatus, body: Any) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
+            pass   # quiet: a polling page would fill the console
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def route(run_dir: Path, path: str) -> Any:
+    """The JSON for one GET path, or None for an unknown path."""
+    if path == "/api/run":
+        return data.run_summary(run_dir)
+    if path == "/api/agents":
+        return data.agents(run_dir)
+    if path.startswith("/api/agents/") and path.count("/") == 3:
+        return data.agent(run_dir, path.rsplit("/", 1)[1])
+    if path == "/api/policy":
+        return data.policy_timeline(run_dir)
+    return None

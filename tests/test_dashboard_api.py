@@ -1,0 +1,82 @@
+"""`dgm serve`'s JSON API over real HTTP on a hand-made run: agents are `archive ls --json`, an
+agent carries its diff, nothing is written into the run, unknown paths and ids are 404."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dgm.cli import main
+from dgm.commands.serve import is_loopback
+from dgm.dashboard.data import describe
+from dgm.dashboard.server import make_server
+
+
+@pytest.fixture
+def served(small_run: Path) -> Iterator[str]:
+    server = make_server(small_run, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def get(url: str) -> tuple[int, object]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def tree_state(run: Path) -> dict[str, float]:
+    # run.db-wal/-shm: SQLite's own files, made by any reader of a WAL database (`archive ls` too).
+    return {str(p.relative_to(run)): p.stat().st_mtime_ns for p in run.rglob("*")
+            if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
+
+
+def test_api_agents_are_archive_ls_json(served: str, small_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = tree_state(small_run)
+    assert main(["archive", "ls", str(small_run), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    status, body = get(served + "/api/agents")
+    assert status == 200 and body == listed and len(body) == 4
+    status, run = get(served + "/api/run")
+    assert status == 200 and run["agents"] == 4 and run["invalid"] == 1 and run["state"] == "stopped"
+    assert run["best"]["id"] == "g1c1" and [g["generation"] for g in run["generations"]] == [0, 1, 2]
+    assert tree_state(small_run) == before   # nothing written into the run, no lock taken
+
+
+def test_api_agent_has_its_diff_and_unknowns_are_404(served: str, small_run: Path) -> None:
+    status, body = get(served + "/api/agents/g1c0")
+    assert status == 200 and body["agent"]["id"] == "g1c0" and body["agent"]["parent"] == "g0c0"
+    assert isinstance(body["diff"], str) and body["diff_truncated"] is False and body["paths"] == {}
+    status, body = get(served + "/api/agents/g9c9")
+    assert status == 404 and "g9c9" in body["error"]
+    status, body = get(served + "/api/nothing")
+    assert status == 404 and "/api/run" in body["error"]
+    assert get(served + "/api/policy") == (200, [])
+
+
+def test_policy_events_read_as_sentences() -> None:
+    assert describe("policy_kept", {"generation": 6, "policy": "p1", "meta_fitness": 0.125, "reason": "kept: better"}) \
+        == "generation 6: policy p1 was kept (meta-fitness +0.1250): kept: better"
+    assert describe("policy_trial", {"generation": 4, "policy": "p2", "governs": [5, 6]}) \
+        == "generation 4: policy p2 went on trial for generations 5 to 6"
+
+
+def test_non_loopback_hosts_are_told_apart() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+def test_serve_refuses_a_directory_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", str(tmp_path), "--port", "0"]) == 2
+    assert "is not a dgm run" in capsys.readouterr().err
