@@ -1,0 +1,87 @@
+"""What a scheduler sees: the nodes with their known task outcomes, and the pending units.
+
+Ids are assigned when a unit is planned (a child of a generation-g parent is `g{g+1}c{slot}`, the
+next free slot), and a node's tasks are taken in one fixed order, so the ids and tasks depend only
+on the sequence of decisions, never on when results arrive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dgm.archive.ids import SEED_ID, agent_id
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    kind: str            # "expand" | "evaluate"
+    node: str            # the parent (expand) or the agent evaluated (evaluate)
+    target: str = ""     # the child id (expand) or the task id (evaluate), set by Tree.plan
+    generation: int | None = None   # expand: the child's generation (default: the parent's + 1)
+
+
+@dataclass(slots=True)
+class NodeState:
+    id: str
+    parent: str | None
+    generation: int
+    status: str = "pending"           # pending (being made) | valid | invalid | duplicate
+    outcomes: dict[str, bool] = field(default_factory=dict)
+    assigned: int = 0                 # tasks planned for it so far (a prefix of the task order)
+    pending: int = 0                  # of those, not yet known
+
+    @property
+    def successes(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def failures(self) -> int:
+        return len(self.outcomes) - self.successes
+
+
+class Tree:
+    def __init__(self, tasks: Sequence[str]) -> None:
+        self.tasks = list(tasks)
+        self.nodes: dict[str, NodeState] = {SEED_ID: NodeState(SEED_ID, None, 0, "valid")}
+        self.pending: dict[int, Unit] = {}
+        self._slots: Counter[int] = Counter({0: 1})
+
+    @property
+    def evaluations(self) -> int:
+        """Task evaluations planned so far (known and pending)."""
+        return sum(node.assigned for node in self.nodes.values())
+
+    @property
+    def size(self) -> int:
+        """Nodes, counting children still being made."""
+        return len(self.nodes)
+
+    def plan(self, seq: int, unit: Unit) -> Unit:
+        node = self.nodes[unit.node]
+        if unit.kind == "expand":
+            generation = node.generation + 1 if unit.generation is None else unit.generation
+            child = agent_id(generation, self._slots[generation])
+            self._slots[generation] += 1
+            self.nodes[child] = NodeState(child, node.id, generation)
+            unit = Unit("expand", node.id, child, generation)
+        else:
+            if node.assigned >= len(self.tasks):
+                raise ValueError(f"{node.id} has no task left to evaluate")
+            unit = Unit("evaluate", node.id, self.tasks[node.assigned])
+            node.assigned += 1
+            node.pending += 1
+        self.pending[seq] = unit
+        return unit
+
+    def reveal(self, seq: int, result: str) -> None:
+        """Expand: valid | invalid | duplicate. Evaluate: resolved | unresolved | infra_error."""
+        unit = self.pending.pop(seq)
+        if unit.kind == "expand":
+            self.nodes[unit.target].status = result
+            return
+        node = self.nodes[unit.node]
+        node.pending -= 1
+        if result != "infra_error":
+            node.outcomes[unit.target] = result == "resolved"
