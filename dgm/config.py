@@ -30,6 +30,9 @@ class RunConfig(Section):
 
     name: str | None = Field(default=None, description="run folder name; default: derived from the config file and time")
     seed: int = Field(default=0, ge=0)
+    seed_agent: str | None = Field(default=None, min_length=1,
+                                   description="the agent the archive starts from: a directory or RUN_DIR:AGENT_ID; "
+                                               "default: the bundled agents/seed_agent")
 
 
 class SandboxConfig(Section):

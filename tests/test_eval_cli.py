@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dgm.commands.eval import _stages, agent_source
+from dgm.agent_source import agent_source
+from dgm.commands.eval import _stages
 from dgm.config import load
 from dgm.errors import DgmError
 

@@ -154,6 +154,12 @@ def test_replay_verify_passes_offline(scripted_run: Path, tmp_path: Path) -> Non
                           env={k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "replay verified" in proc.stdout
+    import json
+
+    # The replay keeps the source's seed agent and says where that came from.
+    seed = json.loads((tmp_path / "replay" / "provenance.json").read_text())["seed_agent"]
+    source_seed = json.loads((scripted_run / "provenance.json").read_text())["seed_agent"]
+    assert seed == {**source_seed, "replay_of": str(scripted_run.resolve())} and source_seed["bundled"]
 
 
 def test_tampered_recording_is_reported_as_divergence(scripted_run: Path, tmp_path: Path) -> None:

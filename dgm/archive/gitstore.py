@@ -188,6 +188,10 @@ class GitStore:
             self._git("read-tree", commit, env=env)
             self._git("--work-tree", str(dest.resolve()), "checkout-index", "--all", "--force", env=env)
 
+    def tree(self, commit: str) -> str:
+        """The tree sha of `commit`: equal trees are equal agents, file for file."""
+        return self._git("rev-parse", f"{commit}^{{tree}}")
+
     def diff(self, old: str, new: str) -> str:
         """Readable unified diff (binary files summarised as 'Binary files ... differ')."""
         out = self._git_bytes("diff", "--no-color", "--no-ext-diff", old, new)

@@ -183,7 +183,23 @@ def agent_details(run_dir: Path, agent_id: str) -> dict[str, Any]:
         "spend": {"dollars": dollars, "tokens": tokens},
         "jobs": [{"key": job.key, "kind": job.kind, "state": job.state, "attempts": job.attempts} for job in jobs],
         "paths": _log_paths(Path(run_dir), agent_id, evaluations),
+        "seed_source": _read_seed_source(Path(run_dir)) if agent.parent_id is None else None,
     }
+
+
+def _read_seed_source(run_dir: Path) -> Any:
+    """provenance.json's record of where the seed agent came from (None for runs made before it)."""
+    provenance = _read_json(run_dir / "provenance.json")
+    return provenance.get("seed_agent") if isinstance(provenance, dict) else None
+
+
+def seed_source_text(seed: dict[str, Any]) -> str:
+    if seed.get("kind") == "run":
+        where = f"agent {seed.get('agent_id')} of the run {seed.get('run_dir')}"
+    else:
+        where = f"{'the bundled seed agent ' if seed.get('bundled') else 'the directory '}{seed.get('path')}"
+    replay = f", replayed from {seed['replay_of']}" if seed.get("replay_of") else ""
+    return f"{where} (tree {str(seed.get('tree'))[:12]}){replay}"
 
 
 def _read_json(path: Path) -> Any:
@@ -221,6 +237,7 @@ def _show_text(data: dict[str, Any]) -> str:
     lines = [
         f"agent {agent['id']}  generation {agent['generation']}  slot {agent['slot']}  origin {agent['origin']}",
         f"  parent     {agent['parent'] or '- (seed)'}",
+        *([f"  seed from  {seed_source_text(data['seed_source'])}"] if data.get("seed_source") else []),
         f"  lineage    {' -> '.join(data['lineage'])}",
         f"  children   {', '.join(data['children']) or '-'}",
         f"  status     {agent['status']}" + (f" ({agent['invalid_reason']})" if agent["invalid_reason"] else "")

@@ -7,9 +7,8 @@ import os
 import secrets
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HELP = "evaluate one agent on a benchmark (solve and grade each task in sandboxes)"
 
@@ -29,32 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a config key, e.g. --set evaluation.infra_retries=0 (repeatable)")
     parser.add_argument("--out", type=Path, help="where logs and report.json go (default: ./archive/evals/<agent>-<benchmark>-<time> under the current directory)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-
-
-@contextmanager
-def agent_source(spec: str) -> Iterator[tuple[Path, str]]:
-    """(directory, name) of the agent to evaluate; a run's agent is checked out to a temp dir."""
-    from dgm.errors import DgmError
-
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        yield path, path.resolve().name
-        return
-    run_dir, sep, agent_id = spec.rpartition(":")
-    if not sep or not Path(run_dir).is_dir():
-        raise DgmError(f"--agent {spec}: not a directory (expected an agent directory or RUN_DIR:AGENT_ID)")
-    import shutil
-    import tempfile
-
-    from dgm.archive.store import RunStore
-
-    holder = Path(tempfile.mkdtemp(prefix="dgm-eval-agent-"))
-    try:
-        with RunStore.open(Path(run_dir), readonly=True) as store:
-            store.checkout(agent_id, holder / "agent")
-        yield holder / "agent", agent_id
-    finally:
-        shutil.rmtree(holder, ignore_errors=True)
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -93,6 +66,7 @@ def _stages(config: Any, args: argparse.Namespace) -> tuple[list[Any], list[Any]
 def run(args: argparse.Namespace) -> int:
     from dgm import config as configmod
     from dgm import log, resources
+    from dgm.agent_source import agent_source
     from dgm.evaluation.runner import EvalContext, evaluate_staged
     from dgm.llm.gateway import Gateway
     from dgm.llm.service import LLMService

@@ -16,6 +16,7 @@ from typing import Any
 
 from dgm import config as configmod
 from dgm import log, resources
+from dgm.archive.ids import SEED_ID
 from dgm.archive.lock import RunLock
 from dgm.archive.store import RunStore
 from dgm.config import Config
@@ -53,13 +54,23 @@ def resolved(config: Config) -> dict[str, Any]:
     return data
 
 
-def start(config: Config, run_dir: Path, *, seed_agent: Path = SEED_AGENT) -> Outcome:
+def start(config: Config, run_dir: Path) -> Outcome:
+    from dgm.agent_source import agent_source, canonical, origin
     from dgm.llm.pricing import check_prices
+    from dgm.preflight import check_agent_dir
 
     _require_model(config)
     check_prices(config)
-    store = RunStore.create(run_dir, resolved(config), seed_agent)
-    _write_provenance(run_dir, store.config()["sandbox"]["image"])
+    spec = config.run.seed_agent
+    data = resolved(config)
+    with agent_source(spec or str(SEED_AGENT), "run.seed_agent (--seed-agent)") as (seed_dir, _):
+        check_agent_dir(seed_dir, "seed agent")  # before the run directory exists or a call is made
+        if spec is not None:
+            data["run"]["seed_agent"] = canonical(spec)
+        store = RunStore.create(run_dir, data, seed_dir)
+    seed = {"bundled": spec is None, **origin(spec or str(SEED_AGENT)),
+            "tree": store.git.tree(store.agent(SEED_ID).commit)}
+    _write_provenance(run_dir, store.config()["sandbox"]["image"], seed)
     log.configure(run_dir)
     return _drive(store, configmod.validate(store.config(), str(run_dir / "config.yaml")), resumed=False)
 
@@ -99,6 +110,8 @@ def replay(source_dir: Path, out_dir: Path) -> tuple[Outcome, list[Any]]:
 
         shutil.rmtree(seed_dir_holder, ignore_errors=True)
     _copy_recording(source_dir / "run.db", out_dir / "run.db")
+    seed = seed_provenance(source_dir) or {}
+    _write_provenance(out_dir, config.sandbox.image or "", {**seed, "replay_of": str(Path(source_dir).resolve())})
     log.configure(out_dir)
     return _drive(store, config, resumed=False, replay=True, replay_attempts=attempts)
 
@@ -204,9 +217,19 @@ def _rewrite_config(store: RunStore, config: Config) -> None:
     os.replace(tmp, path)
 
 
-def _write_provenance(run_dir: Path, image_tag: str) -> None:
-    """Package versions, the framework's git commit and the sandbox image's digest, next to the
-    config, for reproduction."""
+def seed_provenance(run_dir: Path) -> dict[str, Any] | None:
+    """Where a run's seed agent came from (provenance.json's `seed_agent`), if recorded."""
+    import json
+
+    try:
+        return json.loads((Path(run_dir) / "provenance.json").read_text(encoding="utf-8")).get("seed_agent")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _write_provenance(run_dir: Path, image_tag: str, seed: dict[str, Any]) -> None:
+    """Package versions, the framework's git commit, the sandbox image's digest and the seed
+    agent's origin (directory, or run and agent id, with its tree sha), next to the config."""
     import json
     import platform
     import subprocess
@@ -232,5 +255,5 @@ def _write_provenance(run_dir: Path, image_tag: str) -> None:
     except Exception:  # provenance is best effort; the run itself checks the image when it starts one
         image_id = None
     info = {"python": platform.python_version(), "packages": versions, "framework_commit": commit,
-            "sandbox_image": {"tag": image_tag, "id": image_id}}
+            "sandbox_image": {"tag": image_tag, "id": image_id}, "seed_agent": seed}
     (run_dir / "provenance.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
