@@ -68,3 +68,14 @@ def test_cli_passes_here_and_fails_with_fixes(docker_ready, tmp_path: Path):
                             capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "200"})
     assert failed.returncode == 1
     assert "fix sandbox image: pull or build dgm-sandbox:not-there" in failed.stdout
+
+
+def test_config_may_name_a_bundled_preset(monkeypatch, tmp_path):
+    """`dgm doctor --config quickstart` checks the preset `dgm run quickstart` would use."""
+    seen = []
+    monkeypatch.setattr(doctor, "run_checks", lambda cfg, archive: seen.append(cfg) or [])
+    monkeypatch.chdir(tmp_path)         # no quickstart file here: only the bundled preset has the name
+    from dgm.cli import main
+
+    assert main(["doctor", "--config", "quickstart"]) == 0
+    assert seen == [config_mod.load(Path(__file__).resolve().parents[1] / "configs" / "quickstart.yaml")]

@@ -28,7 +28,7 @@ class Check:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="run configuration (YAML) whose models need API keys")
+    parser.add_argument("--config", help="run configuration (YAML, or a bundled preset by name) whose models need API keys")
     parser.add_argument("--archive", default="archive", help="archive root that will hold the runs (default: archive)")
 
 
@@ -114,8 +114,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from dgm import config as config_mod
+    from dgm import resources
 
-    cfg = config_mod.load(args.config)
+    cfg = config_mod.load(resources.preset(args.config) if args.config else None)
     results = run_checks(cfg, Path(args.archive))
     table = Table(title="dgm doctor")
     for column in ("check", "status", "detail"):
