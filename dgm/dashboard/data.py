@@ -77,6 +77,7 @@ def agent(run_dir: Path, agent_id: str) -> dict[str, Any]:
     patch = "" if details["agent"]["parent"] is None else diff_data(run_dir, agent_id)["patch"]
     details["diff"] = patch[:DIFF_CHARS]
     details["diff_truncated"] = len(patch) > DIFF_CHARS
+    details["diff_html"] = diff_html(details["diff"])
     details["paths"] = {}     # the API does not hand out file system paths
     return details
 
@@ -118,3 +119,30 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
     if payload.get("reason"):
         text += f": {' '.join(str(payload['reason']).split())[:400]}"
     return text
+
+
+def tree(run_dir: Path) -> dict[str, Any]:
+    """Every agent with its place (x: leaf slot depth-first, y: generation) and what marks it."""
+    from dgm.archive.report import layout, score_colour
+
+    with RunStore.open(run_dir, readonly=True) as store:
+        archive = Archive(store.list_agent_lines())
+    places = layout(archive)
+    on_best = set(archive.best_lineage())
+    nodes = []
+    for agent_id, (x, y) in places.items():
+        a = archive.by_id[agent_id]
+        nodes.append({"id": agent_id, "parent": a.parent_id, "x": x, "y": y, "score": a.score, "status": a.status,
+                      "duplicate_of": a.duplicate_of, "admitted": a.admitted,
+                      "children": len(archive.children.get(agent_id, ())), "best_lineage": agent_id in on_best,
+                      "colour": score_colour(a.score)})
+    return {"nodes": nodes}
+
+
+def diff_html(patch: str) -> str:
+    """The diff coloured by pygments on the server (escaped by it: agent text is untrusted)."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import DiffLexer
+
+    return highlight(patch, DiffLexer(), HtmlFormatter(cssclass="hl")) if patch else "<p>(no source change)</p>"

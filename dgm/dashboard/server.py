@@ -23,6 +23,9 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             path = unquote(urlparse(self.path).path).rstrip("/") or "/"
+            if path in ("/", "/plotly.min.js"):
+                self._send_file(path)
+                return
             try:
                 body = route(run_dir, path)
             except DgmError as err:
@@ -43,6 +46,16 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
             self.end_headers()
             self.wfile.write(payload)
 
+        def _send_file(self, path: str) -> None:
+            from dgm.dashboard import page
+
+            payload, kind = (page.html().encode(), "text/html") if path == "/" else (page.plotly_js(), "text/javascript")
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
             pass   # quiet: a polling page would fill the console
 
@@ -59,6 +72,8 @@ def route(run_dir: Path, path: str) -> Any:
         return data.agents(run_dir)
     if path.startswith("/api/agents/") and path.count("/") == 3:
         return data.agent(run_dir, path.rsplit("/", 1)[1])
+    if path == "/api/tree":
+        return data.tree(run_dir)
     if path == "/api/policy":
         return data.policy_timeline(run_dir)
     return None

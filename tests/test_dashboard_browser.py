@@ -1,0 +1,63 @@
+"""The dashboard page in real Chromium (Debian's, driven by Playwright): one `data-agent-id` node
+per agent, more nodes without a reload when the run adds an agent, a click shows the diff, no
+console error. A screenshot is kept under test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from dgm.dashboard.server import make_server
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts" / "dashboard"
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("DGM_REQUIRE_DOCKER") == "1":
+            pytest.fail("chromium is missing (scripts/setup.sh installs it); CI must not skip the dashboard test")
+        pytest.skip("chromium is not installed (scripts/setup.sh installs it)")
+    return path
+
+
+def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from dgm.archive.store import RunStore
+
+    with RunStore.open(small_run) as store:   # a real change for the diff
+        (small_run.parent / "child").mkdir()
+        (small_run.parent / "child" / "main.py").write_text("print('child')\n")
+        store.add_agent("g2c1", "g1c0", store.commit_agent("g2c1", "g1c0", source=small_run.parent / "child"))
+    server = make_server(small_run, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    errors: list[str] = []
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+            page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 5", timeout=30_000)
+            with RunStore.open(small_run) as store:   # the run goes on: the page follows without a reload
+                store.add_agent("g3c0", "g2c1", store.commit_agent("g3c0", "g2c1", diff=b""))
+            page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 6", timeout=30_000)
+            ids = sorted(page.eval_on_selector_all("[data-agent-id]", "els => els.map(e => e.dataset.agentId)"))
+            assert ids == ["g0c0", "g1c0", "g1c1", "g2c0", "g2c1", "g3c0"]
+            page.click('[data-agent-id="g2c1"]', force=True)
+            page.wait_for_selector("#details .diff .hl", timeout=30_000)
+            diff = page.inner_text("#details .diff")
+            assert "+print('child')" in diff and "-print('seed')" in diff
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert errors == []
