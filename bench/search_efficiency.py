@@ -23,7 +23,7 @@ import math
 import random
 import statistics
 
-from dgm.config import _reference_stages
+from dgm.config import EvaluationConfig
 from dgm.schedule.dispatch import dispatch
 from dgm.schedule.generational import GenerationalScheduler
 from dgm.schedule.hgm import AsyncScheduler
@@ -95,7 +95,7 @@ def run(kind: str, seed: int, budget: float | None, generations: int) -> SimRunn
 
     tree.reveal = reveal  # type: ignore[method-assign]
     if kind == "generational":
-        scheduler = GenerationalScheduler(_reference_stages(), seed=seed, generations=generations)
+        scheduler = GenerationalScheduler(EvaluationConfig().stages, seed=seed, generations=generations)
         dispatch(scheduler, tree, runner, workers=WORKERS, seed=seed, window=None,
                  stop=lambda: False)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from dgm.config import _reference_stages
+from dgm.config import EvaluationConfig
 from dgm.schedule.dispatch import dispatch
 from dgm.schedule.generational import GenerationalScheduler
 from dgm.schedule.hgm import AsyncScheduler
@@ -68,7 +68,7 @@ def test_invalid_child_is_never_evaluated_or_expanded():
 
 
 def test_generational_barrier_and_stage_ladder():
-    stages = _reference_stages()
+    stages = EvaluationConfig().stages
     tree, runner = Tree([f"t{i}" for i in range(200)]), Runner(5)
     scheduler = GenerationalScheduler(stages, seed=1, generations=2)
     dispatch(scheduler, tree, runner, workers=4, seed=1, window=None, stop=lambda: False)
