@@ -44,7 +44,10 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass   # the browser went away (tab closed mid-poll): nothing to tell anyone
 
         def _send_file(self, path: str) -> None:
             from dgm.dashboard import page
