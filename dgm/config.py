@@ -159,8 +159,8 @@ class LanguageConfig(Section):
 class BenchmarkConfig(Section):
     """Where tasks come from (DESIGN 3.5)."""
 
-    name: Literal["mini", "humaneval", "swebench", "polyglot"] = "mini"
-    path: str | None = Field(default=None, description="mini: a folder of task folders instead of the built-in one; swebench: the JSONL file; polyglot: the root folder")
+    name: Literal["mini", "humaneval", "swebench", "polyglot", "scored"] = "mini"
+    path: str | None = Field(default=None, description="mini: a folder of task folders instead of the built-in one; swebench: the JSONL file; polyglot, scored: the root folder")
     image: str | None = Field(default=None, description="swebench: image name template over {instance_id} and {docker_id}")
     test_command: str | None = Field(default=None, description="swebench: test command template over {test_files}")
     task_ids: list[str] | None = Field(default=None, description="only these tasks of the suite (in this order)")
@@ -168,7 +168,7 @@ class BenchmarkConfig(Section):
 
     @model_validator(mode="after")
     def _path_where_needed(self) -> "BenchmarkConfig":
-        if self.name in ("swebench", "polyglot") and not self.path:
+        if self.name in ("swebench", "polyglot", "scored") and not self.path:
             raise ValueError(f"the {self.name} benchmark needs a path (its data file or folder)")
         return self
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from dgm.benchmarks.task import Task, TaskError
 from dgm.config import BenchmarkConfig
 
-SUITES = ("mini", "humaneval", "swebench", "polyglot")
+SUITES = ("mini", "humaneval", "swebench", "polyglot", "scored")
 MINI_DIR = Path(__file__).resolve().parent / "mini"
 
 
@@ -37,6 +37,11 @@ def load_suite(config: BenchmarkConfig) -> list[Task]:
         assert path is not None
         languages = [polyglot.Language(name, lang.image, lang.test_command, lang.results) for name, lang in config.languages.items()]
         return polyglot.load(path, languages)
+    if config.name == "scored":
+        from dgm.benchmarks import scored
+
+        assert path is not None
+        return scored.load(path)
     raise TaskError(f"unknown benchmark {config.name!r} (expected one of {', '.join(SUITES)})")
 
 

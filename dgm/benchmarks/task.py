@@ -1,8 +1,9 @@
 """A benchmark task, and the loader for the task-folder format the built-in `mini` suite uses.
 
 A task is everything the evaluator needs to pose a problem and grade the answer: the statement
-the agent reads, the files it starts from, and the hidden tests it never sees. Every suite
-(`mini`, `humaneval`, `swebench`, `polyglot`) turns its own source format into `Task` objects, so
+the agent reads, the files it starts from, and the hidden tests (or, for the `scored` suite, the
+hidden scorer) it never sees. Every suite
+(`mini`, `humaneval`, `swebench`, `polyglot`, `scored`) turns its own source format into `Task` objects, so
 the solve and grade code knows one shape only.
 
 Task folder layout:
@@ -72,6 +73,8 @@ class Task:
     results: str = "pytest"        # how per-test outcomes are read (dgm.evaluation.results.FORMATS)
     rule: str = "all_passed"       # which outcomes of which tests resolve it (dgm.evaluation.verdict.RULES)
     fail_to_pass: tuple[str, ...] = ()   # SWE-bench: the expected tests the fix must make pass (rule "swebench")
+    score_command: str | None = None     # `scored` suite: graded by this command's score, not by tests
+    scorer: Mapping[str, bytes] = field(default_factory=dict)   # `scored`: files mounted read-only at /work/scorer
 
     @functools.cached_property
     def solution(self) -> bytes | None:

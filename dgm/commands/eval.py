@@ -140,19 +140,29 @@ def _print_report(report: Any, out_dir: Path, console: Any) -> None:
     from rich.table import Table
 
     table = Table(title=f"{report.agent} on {report.benchmark}")
-    for column in ("task", "status", "reason", "tokens", "cost $", "seconds"):
-        table.add_column(column, justify="right" if column in ("tokens", "cost $", "seconds") else "left")
+    continuous = report.continuous
+    numeric = ("score", "tokens", "cost $", "seconds")
+    for column in ("task", "status", *(("score",) if continuous else ()), "reason", "tokens", "cost $", "seconds"):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for r in report.results:
-        table.add_row(_escape(r.task_id), _styled(r.status), _escape(r.reason[:80]), str(r.tokens), f"{r.cost:.4f}",
-                      f"{r.duration:.1f}")
+        score_cell = (("-" if r.score is None else f"{r.score:.3f}"),) if continuous else ()
+        table.add_row(_escape(r.task_id), _styled(r.status), *score_cell, _escape(r.reason[:80]), str(r.tokens),
+                      f"{r.cost:.4f}", f"{r.duration:.1f}")
     console.print(table)
     for stage in report.stages:
         if stage.admitted:
-            console.print(f"stage {stage.index + 1} ({stage.rule}): {stage.resolved}/{stage.scored} resolved"
+            done = (f"mean score {stage.points / stage.scored:.3f} over {stage.scored}" if continuous and stage.scored
+                    else f"{stage.resolved}/{stage.scored} resolved")
+            console.print(f"stage {stage.index + 1} ({stage.rule}): {done}"
                           + (f", {stage.infra_errors} infra error(s) not scored" if stage.infra_errors else ""))
         else:
             console.print(f"stage {stage.index + 1} ({stage.rule}): not admitted")
-    score = "n/a" if report.score is None else f"{report.score:.1%}"
-    console.print(f"[bold]score {score}[/]: {report.resolved}/{report.scored} resolved"
+    if continuous:
+        score = "n/a" if report.score is None else f"{report.score:.3f}"
+        what = f"mean over {report.scored} scored task(s)"
+    else:
+        score = "n/a" if report.score is None else f"{report.score:.1%}"
+        what = f"{report.resolved}/{report.scored} resolved"
+    console.print(f"[bold]score {score}[/]: {what}"
                   f" ({len(report.results) - report.scored} infra error(s) not scored); "
                   f"report: {out_dir / 'report.json'}")

@@ -95,6 +95,8 @@ class Verdict:
     output: str = ""                              # the test command's output (hidden from agents)
     reverted: Mapping[str, str] = field(default_factory=dict)  # path -> why the diff's change was undone
     exit_code: int | None = None
+    score: float | None = None                    # `scored` tasks: the scorer's number in [0, 1]
+    details: Mapping[str, object] = field(default_factory=dict)  # `scored`: the score line's other fields
 
 
 class GradingError(DgmError):
@@ -117,27 +119,33 @@ def _lists(data: bytes) -> tuple[set[str], set[str]]:
     return _split_nul(changed), _split_nul(shadows)
 
 
-def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdict:
-    """Grade `diff` for `task` in `sb`, a fresh sandbox from the task's image.
+@dataclass(frozen=True)
+class LaidOut:
+    """A grading workspace with the agent's diff applied; `failure` says why the diff did not apply."""
 
-    Raises SandboxUnavailable (the sandbox died) or GradingError (the task or image is broken):
-    both are infrastructure errors for the caller, never a score. Sandbox round trips are few
-    (one write, two execs, two or three reads): they dominate grading time on a busy host.
+    scratch: str                                  # grader-owned directory next to the workspace
+    reverted: Mapping[str, str] = field(default_factory=dict)
+    failure: str | None = None
+    exit_code: int | None = None
+
+
+def scratch_for(workdir: str) -> str:
+    """A fresh grader-owned directory path beside `workdir` (never inside what the diff changes)."""
+    return f"{PurePosixPath(workdir).parent}/.dgm-grade-{secrets.token_hex(12)}"
+
+
+def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
+            scratch_files: Mapping[str, bytes]) -> LaidOut:
+    """Steps 1-3: the starting workspace, the diff applied, the list of changes to undo written.
+
+    `scratch_files` go into the scratch directory beside the workspace (with `setup.sh`, which
+    undoes the listed changes and writes the hidden tests when it runs). Shared by the test grader
+    and `dgm.evaluation.scoring`, so both judge exactly the same files.
     """
-    fmt = results.get_format(task.results)
     parent, name = str(PurePosixPath(workdir).parent), PurePosixPath(workdir).name
-    scratch_name = f".dgm-grade-{secrets.token_hex(12)}"
-    scratch = f"{parent}/{scratch_name}"
-    token = secrets.token_hex(12)
-    paths = RunPaths(workdir=workdir, scratch=scratch, token=token,
-                     report=f"{scratch}/{secrets.token_hex(12)}/{secrets.token_hex(12)}.report")
-    try:
-        prepared = fmt.prepare(task.test_command, paths)
-    except ReportError as err:
-        raise GradingError(f"task {task.id}: {err}") from None
-    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": _SETUP.encode(),
-            f"{scratch_name}/{PurePosixPath(paths.report).parent.name}/.keep": b""}
-    tree.update({f"{scratch_name}/{rel}": data for rel, data in prepared.files.items()})
+    scratch_name = PurePosixPath(scratch).name
+    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": _SETUP.encode()}
+    tree.update({f"{scratch_name}/{rel}": data for rel, data in scratch_files.items()})
     tree.update({f"{scratch_name}/hidden/{rel}": data for rel, data in task.hidden_tests.items()})
     if task.test_patch:
         tree[f"{scratch_name}/test.patch"] = task.test_patch
@@ -153,22 +161,53 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
                       timeout=STEP_TIMEOUT, env=GIT_ENV)
     if applied.exit_code == _APPLY_FAILED:
         detail = " ".join(applied.output.strip().splitlines()[-3:])
-        return Verdict(False, f"patch does not apply: {detail}"[:500], exit_code=applied.exit_code)
+        return LaidOut(scratch, failure=f"patch does not apply: {detail}"[:500], exit_code=applied.exit_code)
     if not applied.ok:
         raise GradingError(f"task {task.id}: preparing the grading workspace failed: {applied.output.strip()[-300:]}")
     changed, shadows = _lists(sb.read(f"{scratch}/inspect"))
     reverted = protect.to_revert(touched_paths(diff) | changed, task.test_paths, shadows)
     if reverted:
         sb.write(f"{scratch}/revert", b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in reverted))
+    return LaidOut(scratch, reverted=reverted)
 
-    run = sb.exec(f"bash {shlex.quote(scratch)}/setup.sh {shlex.quote(workdir)} {shlex.quote(scratch)} && "
-                  f"cd {shlex.quote(workdir)} && {prepared.command}",
+
+def setup_command(laid: LaidOut, workdir: str) -> str:
+    """The shell prefix that runs step 4 (undo, hidden tests) right before the judged command."""
+    return f"bash {shlex.quote(laid.scratch)}/setup.sh {shlex.quote(workdir)} {shlex.quote(laid.scratch)}"
+
+
+def check_setup(sb: Sandbox, task: Task, laid: LaidOut, output: str) -> None:
+    try:
+        sb.read(f"{laid.scratch}/setup-ok")
+    except FileNotFoundError:
+        raise GradingError(f"task {task.id}: restoring the hidden tests failed: {output.strip()[-300:]}") from None
+
+
+def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdict:
+    """Grade `diff` for `task` in `sb`, a fresh sandbox from the task's image.
+
+    Raises SandboxUnavailable (the sandbox died) or GradingError (the task or image is broken):
+    both are infrastructure errors for the caller, never a score. Sandbox round trips are few
+    (one write, two execs, two or three reads): they dominate grading time on a busy host.
+    """
+    fmt = results.get_format(task.results)
+    scratch = scratch_for(workdir)
+    report_dir = secrets.token_hex(12)
+    paths = RunPaths(workdir=workdir, scratch=scratch, token=secrets.token_hex(12),
+                     report=f"{scratch}/{report_dir}/{secrets.token_hex(12)}.report")
+    try:
+        prepared = fmt.prepare(task.test_command, paths)
+    except ReportError as err:
+        raise GradingError(f"task {task.id}: {err}") from None
+    laid = lay_out(sb, task, diff, workdir, scratch, {f"{report_dir}/.keep": b"", **prepared.files})
+    if laid.failure is not None:
+        return Verdict(False, laid.failure, exit_code=laid.exit_code)
+    reverted = laid.reverted
+
+    run = sb.exec(f"{setup_command(laid, workdir)} && cd {shlex.quote(workdir)} && {prepared.command}",
                   timeout=task.timeouts.test + SETUP_ALLOWANCE, cwd=workdir,
                   env={**task.agent_env, "PYTHONDONTWRITEBYTECODE": "1", **prepared.env})
-    try:
-        sb.read(f"{scratch}/setup-ok")
-    except FileNotFoundError:
-        raise GradingError(f"task {task.id}: restoring the hidden tests failed: {run.output.strip()[-300:]}") from None
+    check_setup(sb, task, laid, run.output)
 
     def unresolved(reason: str, tests: Mapping[str, str] | None = None) -> Verdict:
         return Verdict(False, reason, tests=tests or {}, output=run.output, reverted=reverted, exit_code=run.exit_code)

@@ -58,6 +58,14 @@ class TaskResult:
     attempts: int = 1              # sandbox attempts (solve + grade), > 2 after infra retries
     context_error: bool = False    # the agent stopped on a context-window error
     trajectory_cut: bool = False   # only the tail of trajectory.jsonl was kept (sandbox.max_trajectory_bytes)
+    score: float | None = None     # `scored` suite: the task's score in [0, 1] (0 for an agent error); None: pass/fail
+
+    @property
+    def points(self) -> float:
+        """What the task adds to the agent's score: its score, or 1 for resolved and 0 otherwise."""
+        if self.score is not None:
+            return self.score
+        return 1.0 if self.status == "resolved" else 0.0
 
     @property
     def empty_patch(self) -> bool:
@@ -137,6 +145,13 @@ def _solve(agent_dir: Path, task: Task, log_dir: Path, gateway: "Gateway", grant
 def _grade(task: Task, diff: bytes, config: Config, grant: "JobGrant") -> Verdict:
     from dgm.sandbox.docker_backend import DockerSandbox
 
+    if task.score_command:      # the scored suite: a fresh sandbox with the scorer mounted read-only
+        from dgm.evaluation import scoring
+
+        with scoring.scorer_mount(task) as mount, \
+                DockerSandbox(config.sandbox, run=grant.run, job=f"{grant.job_key}/score", role="grade",
+                              image=task.image, mount=mount) as sb:
+            return scoring.score(sb, task, diff)
     with DockerSandbox(config.sandbox, run=grant.run, job=f"{grant.job_key}/grade", role="grade",
                        image=task.image) as sb:
         return grade(sb, task, diff)
@@ -148,7 +163,9 @@ def _save_hidden(log_dir: Path, task: Task, verdict: Verdict) -> None:
     (hidden / "test_output.txt").write_text(verdict.output, encoding="utf-8")
     (hidden / "verdict.json").write_text(json.dumps(
         {"resolved": verdict.resolved, "reason": verdict.reason, "exit_code": verdict.exit_code,
-         "tests": dict(verdict.tests), "reverted": dict(verdict.reverted)}, indent=2, sort_keys=True), encoding="utf-8")
+         "tests": dict(verdict.tests), "reverted": dict(verdict.reverted),
+         **({"score": verdict.score, "details": dict(verdict.details)} if verdict.score is not None else {})},
+        indent=2, sort_keys=True, default=str), encoding="utf-8")
     write_files(hidden / "tests", task.hidden_tests)
     if task.test_patch:
         (hidden / "test.patch").write_bytes(task.test_patch)
@@ -162,14 +179,18 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
     (log_dir / "problem.md").write_text(task.problem, encoding="utf-8")
     retries = config.evaluation.infra_retries
 
-    def finish(status: str, reason: str, attempts: int, run: "AgentRun | None" = None) -> TaskResult:
+    scored_task = bool(task.score_command)
+
+    def finish(status: str, reason: str, attempts: int, run: "AgentRun | None" = None,
+               score: float | None = None) -> TaskResult:
         spent = gateway.service.budget.job_spent(grant.job_key)
         result = TaskResult(
             task_id=task.id, status=status, reason=reason, diff_bytes=len(run.diff) if run else 0, tokens=spent.tokens,
             cost=spent.dollars, duration=time.monotonic() - started, exit_reason=run.exit_reason if run else None,
             steps=run.steps if run else 0, attempts=attempts,
             context_error=run is not None and "context_window" in run.detail,
-            trajectory_cut=run is not None and run.trajectory_cut)
+            trajectory_cut=run is not None and run.trajectory_cut,
+            score=score if score is not None or not scored_task or status == "infra_error" else 0.0)
         result.save(log_dir)
         _log.info("task evaluated", task=task.id, status=status, reason=reason, seconds=round(result.duration, 1))
         return result
@@ -193,7 +214,7 @@ def evaluate_task(agent_dir: Path, task: Task, log_dir: Path, *, gateway: "Gatew
         return finish("infra_error", error, solve_attempts + grade_attempts, run)
     _save_hidden(log_dir, task, verdict)
     return finish("resolved" if verdict.resolved else "unresolved", verdict.reason,
-                  solve_attempts + grade_attempts, run)
+                  solve_attempts + grade_attempts, run, score=verdict.score)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,6 +270,8 @@ def diagnosis_view(result: TaskResult, folder: Path, include_hidden_tests: bool 
 
     # An agent error's reason is about the agent (crashed, killed), not about the tests.
     status = f"{result.status} ({result.reason})" if result.status == "agent_error" else result.status
+    if result.score is not None:
+        status += f", score {result.score:.4g}"
     sections = [
         f"# Task {result.task_id}: {status}",
         "## Problem statement\n" + read("problem.md").strip(),

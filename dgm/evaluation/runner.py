@@ -2,7 +2,8 @@
 
 This is what `dgm eval` runs; the loop uses the same pieces (`staged`, `pipeline`) inside its job
 store. The result is a report with per-stage and overall scores and their denominators: a score
-is resolved / scored tasks, where infrastructure errors are not scored.
+is the mean over scored tasks of each task's points (1 resolved / 0 not, or the `scored` suite's
+score in [0, 1]), where infrastructure errors are not scored.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class StageReport:
     resolved: int = 0
     scored: int = 0                 # the denominator: tasks run minus infrastructure errors
     infra_errors: int = 0
+    points: float = 0.0             # sum of the scored tasks' points (= resolved for pass/fail tasks)
 
 
 @dataclass
@@ -63,8 +65,17 @@ class EvalReport:
         return sum(r.scored for r in self.results)
 
     @property
+    def points(self) -> float:
+        return sum(r.points for r in self.results if r.scored)
+
+    @property
+    def continuous(self) -> bool:
+        """Whether the tasks carry scores of their own (the `scored` suite) rather than pass/fail."""
+        return any(r.score is not None for r in self.results)
+
+    @property
     def score(self) -> float | None:
-        return self.resolved / self.scored if self.scored else None
+        return self.points / self.scored if self.scored else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,11 +83,13 @@ class EvalReport:
             "resolved": self.resolved, "total": self.scored, "tasks_run": len(self.results),
             "infra_errors": len(self.results) - self.scored, "score": self.score,
             "stages": [{"stage": s.index, "rule": s.rule, "admitted": s.admitted, "resolved": s.resolved,
-                        "total": s.scored, "infra_errors": s.infra_errors, "task_ids": list(s.task_ids)}
+                        "total": s.scored, "infra_errors": s.infra_errors, "task_ids": list(s.task_ids),
+                        **({"points": round(s.points, 6)} if self.continuous else {})}
                        for s in self.stages],
             "tasks": [{"id": r.task_id, "status": r.status, "reason": r.reason, "tokens": r.tokens,
                        "cost": r.cost, "duration": round(r.duration, 3), "exit_reason": r.exit_reason,
-                       "diff_bytes": r.diff_bytes} for r in self.results],
+                       "diff_bytes": r.diff_bytes, **({"score": r.score} if r.score is not None else {})}
+                      for r in self.results],
         }
 
 
@@ -127,5 +140,6 @@ def evaluate_staged(agent_dir: Path, tasks: Sequence[Task], stages: Sequence[Sta
         scored = [r for r in results if r.scored]
         report.stages.append(StageReport(index, describe_rule(stage), True, ids,
                                          resolved=sum(r.status == "resolved" for r in scored),
-                                         scored=len(scored), infra_errors=len(results) - len(scored)))
+                                         scored=len(scored), infra_errors=len(results) - len(scored),
+                                         points=sum(r.points for r in scored)))
     return report
