@@ -33,6 +33,7 @@ AGENT_DIR = "/opt/dgm/agent"
 WORKSPACE = "/work/workspace"
 OUT = "/work/out"
 PROBLEM = "/work/problem.md"
+CONTEXT = "/opt/dgm/improve/context.json"   # the improvement procedure's input, read-only (docs/meta.md)
 BASELINE_GIT = "/work/.dgm-baseline.git"
 DIFF_FILE = "/tmp/dgm-agent.diff"
 GIT_SECONDS = 120.0
@@ -103,16 +104,21 @@ class AgentRun:
 
 def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, gateway: "Gateway",
               grant: "JobGrant", sandbox_config: SandboxConfig, limits: AgentLimits = AgentLimits(),
-              image: str | None = None, env: Mapping[str, str] | None = None) -> AgentRun:
+              image: str | None = None, env: Mapping[str, str] | None = None,
+              improve_context: bytes | None = None) -> AgentRun:
     """Run `agent_dir/main.py` on `problem` with a copy of `workspace`; the host workspace is not touched.
+
+    With `improve_context` (hyperagent mode) the agent's improvement entry point runs instead:
+    `improve.py --context FILE` on that JSON, which decides the change itself; `problem` is unused.
 
     The container is labelled with the grant's run, job key and role; the grant's token is valid
     only for this run. Raises SandboxUnavailable (infrastructure) or WorkspacePrepError.
     """
     from dgm.sandbox.docker_backend import DockerSandbox
 
-    if not (agent_dir / "main.py").is_file():
-        raise DgmError(f"agent directory {agent_dir} has no main.py (expected an agent following the agent contract)")
+    entry = "main.py" if improve_context is None else "improve.py"
+    if not (agent_dir / entry).is_file():
+        raise DgmError(f"agent directory {agent_dir} has no {entry} (expected an agent following the agent contract)")
     if not workspace.is_dir():
         raise DgmError(f"workspace {workspace} is not a directory (expected the files the agent starts from)")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -123,13 +129,17 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
                            mount=gateway.sandbox_mount()) as sb:
             sb.write(AGENT_DIR, agent_dir, readonly=True)
             sb.write(WORKSPACE, workspace)
-            sb.write(PROBLEM, problem.encode("utf-8"))
+            if improve_context is None:
+                sb.write(PROBLEM, problem.encode("utf-8"))
+                inputs = ["--problem", PROBLEM]
+            else:
+                sb.write(CONTEXT, improve_context, readonly=True)
+                inputs = ["--context", CONTEXT]
             prepared = sb.exec(_BASELINE_SCRIPT, timeout=GIT_SECONDS, cwd=WORKSPACE, env=git_env)
             if not prepared.ok:
                 raise WorkspacePrepError(f"cannot commit the baseline of {workspace} in the sandbox: "
                                          f"{prepared.output.strip()[-300:]}")
-            cmd = ["python3", f"{AGENT_DIR}/main.py", "--problem", PROBLEM, "--workspace", WORKSPACE,
-                   "--out", OUT, *limits.flags()]
+            cmd = ["python3", f"{AGENT_DIR}/{entry}", *inputs, "--workspace", WORKSPACE, "--out", OUT, *limits.flags()]
             # The task's environment (e.g. PYTHONPATH) first: it can never replace the gateway's variables.
             result = sb.exec(cmd, timeout=limits.max_seconds + limits.grace_seconds, cwd=WORKSPACE,
                              env={**(env or {}), **gateway.sandbox_env(token)})

@@ -115,6 +115,10 @@ class LoopConfig(Section):
     diagnosis_attempts: int = Field(default=3, ge=1, le=10)
     self_improve_seconds: int = Field(default=1800, ge=10)
     self_improve_max_steps: int = Field(default=100, ge=1)
+    improver: Literal["framework", "agent"] = Field(
+        default="framework", description="'agent': the agent's own improve.py decides and makes each change (docs/meta.md)")
+    improver_visible_stages: int = Field(
+        default=1, ge=1, description="agent improver: evaluation stages whose results it sees; later stages are held out")
 
 
 class MetaConfig(Section):

@@ -65,6 +65,16 @@ class Agent(NamedTuple):
     created_at: float
     duplicate_of: str | None = None
 
+    @property
+    def improver(self) -> str | None:
+        """Hash of the agent's improvement procedure (dgm/archive/improver.py), None without one."""
+        return self.flags.get("improver")
+
+    @property
+    def improved_by(self) -> str | None:
+        """Hash of the procedure that made it, `framework`, or None (the seed, older runs)."""
+        return self.flags.get("improved_by")
+
 
 class AgentLine(NamedTuple):
     """An agent row as listings need it: `Agent` without flags and creation time. Parsing every
@@ -84,6 +94,8 @@ class AgentLine(NamedTuple):
     cost: float
     tokens: int
     duplicate_of: str | None = None
+    improver: str | None = None       # the agent's flags.improver / flags.improved_by (see Agent)
+    improved_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

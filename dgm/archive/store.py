@@ -51,6 +51,7 @@ from dgm.archive.errors import (
     UnknownAgentError,
 )
 from dgm.archive.gitstore import GitStore
+from dgm.archive.improver import procedure_hash
 from dgm.archive.ids import SEED_ID, parse_agent_id
 from dgm.archive.records import (
     TASK_STATUSES,
@@ -101,7 +102,19 @@ def _agent(row: tuple[Any, ...]) -> Agent:
 
 
 _LINE_COLUMNS = ("id, parent_id, generation, slot, commit_sha, origin, status, invalid_reason, admitted, scores, score, "
-                 "cost, tokens, duplicate_of")
+                 "cost, tokens, duplicate_of, json_extract(flags, '$.improver'), json_extract(flags, '$.improved_by')")
+
+
+def _line(r: tuple[Any, ...]) -> AgentLine:
+    """An `AgentLine` from a row of `_LINE_COLUMNS`."""
+    return AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11], r[12],
+                     r[13], r[14], r[15])
+
+
+def _seed_flags(seed_agent_dir: Path) -> dict[str, Any]:
+    """The seed's improvement procedure (docs/meta.md); it was made by no procedure."""
+    improver = procedure_hash(seed_agent_dir)
+    return {} if improver is None else {"improver": improver}
 
 
 @contextmanager
@@ -216,9 +229,9 @@ class RunStore:
                 conn.execute("INSERT INTO meta (key, value) VALUES ('run_id', ?)",
                              (f"{run_dir.name}-{secrets.token_hex(4)}",))
                 conn.execute(
-                    "INSERT INTO agents (id, parent_id, generation, slot, commit_sha, origin, admitted, created_at) "
-                    "VALUES (?, NULL, 0, 0, ?, 'seed', 1, ?)",
-                    (SEED_ID, seed_commit, now),
+                    "INSERT INTO agents (id, parent_id, generation, slot, commit_sha, origin, admitted, flags, created_at) "
+                    "VALUES (?, NULL, 0, 0, ?, 'seed', 1, ?, ?)",
+                    (SEED_ID, seed_commit, json.dumps(_seed_flags(seed_agent_dir)), now),
                 )
             finally:
                 conn.close()
@@ -407,9 +420,7 @@ class RunStore:
         with _gc_paused():
             with self._db.reading() as conn:
                 rows = conn.execute(f"SELECT {_LINE_COLUMNS} FROM agents ORDER BY generation, slot").fetchall()
-            stages, line = _stages, AgentLine
-            return [line(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), stages(r[9]), r[10], r[11], r[12],
-                         r[13]) for r in rows]
+            return [_line(r) for r in rows]
 
     def top_scored(self) -> list[AgentLine]:
         """The evaluated agents that share the highest score (`views.best_of` breaks the tie):
@@ -419,8 +430,7 @@ class RunStore:
                 f"SELECT {_LINE_COLUMNS} FROM agents WHERE status = 'evaluated' AND score = "
                 "(SELECT MAX(score) FROM agents WHERE status = 'evaluated') ORDER BY generation, slot"
             ).fetchall()
-        return [AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11], r[12],
-                          r[13]) for r in rows]
+        return [_line(r) for r in rows]
 
     def runner_up(self, best_id: str) -> AgentLine | None:
         """The highest-scored evaluated agent other than `best_id` (most tasks first on a tie)."""
@@ -428,8 +438,7 @@ class RunStore:
             rows = conn.execute(
                 f"SELECT {_LINE_COLUMNS} FROM agents WHERE status = 'evaluated' AND score IS NOT NULL AND id != ? "
                 "ORDER BY score DESC, generation, slot LIMIT 1", (best_id,)).fetchall()
-        return next((AgentLine(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), _stages(r[9]), r[10], r[11],
-                               r[12], r[13]) for r in rows), None)
+        return next((_line(r) for r in rows), None)
 
     def children(self, agent_id: str) -> list[Agent]:
         with self._db.reading() as conn:

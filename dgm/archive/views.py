@@ -170,6 +170,8 @@ def agent_row(agent: AgentLike, archive: Archive) -> dict[str, Any]:
         "cost": agent.cost,
         "tokens": agent.tokens,
         "commit": agent.commit,
+        "improver": agent.improver,
+        "improved_by": agent.improved_by,
     }
 
 
@@ -213,6 +215,8 @@ def export_record(agent: Any, archive: Archive, stage_count: int,
         "diagnosis_kind": diagnosis.get("kind"),
         "exit_reason": flags.get("exit_reason"),
         "steps": flags.get("steps"),
+        "improver": flags.get("improver"),
+        "improved_by": flags.get("improved_by"),
         "commit": agent.commit,
         "created_at": agent.created_at,
     })

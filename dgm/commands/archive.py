@@ -248,6 +248,7 @@ def _show_text(data: dict[str, Any]) -> str:
         f"  cost       ${agent['cost']:.4f} ({agent['tokens']} tokens in evaluation); "
         f"all model calls ${data['spend']['dollars']:.4f}, {data['spend']['tokens']} tokens",
         f"  commit     {agent['commit']}",
+        f"  improver   {agent['improver'] or '-'}  (improved by {agent['improved_by'] or '-'})",
     ]
     diagnosis = data["diagnosis"]
     if diagnosis:

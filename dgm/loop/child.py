@@ -1,4 +1,5 @@
-"""One child's life: diagnose the parent, self-improve, check, evaluate in stages, admit.
+"""One child's life: plan the change (the improver strategy: the framework's diagnosis, or the
+agent's own procedure, dgm/loop/improver.py), self-improve, check, evaluate in stages, admit.
 
 Each step is a job in the run store. A step whose job is done is skipped (its result is read
 back), so a resumed run re-enters here and continues exactly where the crash left it. Steps write
@@ -7,8 +8,6 @@ into the job's staging directory; the store publishes it before the job turns do
 
 from __future__ import annotations
 
-import json
-import random
 from collections.abc import Callable
 from fnmatch import fnmatch
 from pathlib import Path
@@ -18,11 +17,12 @@ from dgm import log
 from dgm.agent_runner import AgentLimits, AgentRun
 from dgm.archive.gitstore import PatchRejected
 from dgm.archive.ids import SEED_ID, agent_id
+from dgm.archive.improver import procedure_hash
 from dgm.archive.records import Job
 from dgm.errors import DgmError
 from dgm.llm.errors import BudgetExceeded
 from dgm.sandbox import SandboxUnavailable
-from dgm.loop import diagnosis, smoke
+from dgm.loop import improver, smoke
 from dgm.loop.context import RunContext
 from dgm.loop.dedup import OrderGate, original_of
 from dgm.loop.evaluate import StagedEvaluation
@@ -30,7 +30,6 @@ from dgm.scale import jobs
 from dgm.evaluation.diffpaths import touched_paths
 
 _log = log.get(__name__)
-PROMPTS = Path(__file__).parent / "prompts"
 
 
 class ChildPipeline:
@@ -38,6 +37,7 @@ class ChildPipeline:
         self.ctx = ctx
         self.evaluation = StagedEvaluation(ctx)
         self.gate = OrderGate()  # children started earlier are recorded before a later one compares trees
+        self.improver = improver.create(ctx.config.loop.improver)
 
     def expect(self, child_id: str) -> None:
         """Call in start order, before the child's pipeline runs (see dgm.loop.dedup)."""
@@ -60,10 +60,9 @@ class ChildPipeline:
         existing = self.ctx.store.find_agent(child_id)
         if existing is None:
             try:
-                found = self._step(f"{child_id}/diagnose", "diagnose", child_id, generation, "diagnosis",
-                                   lambda job, staging: self._diagnose(job, staging, child_id, parent_id))
-                self._step(f"{child_id}/self_improve", "self_improve", child_id, generation, "self_improve",
-                           lambda job, staging: self._self_improve(job, staging, child_id, parent_id, found))
+                plan = self.improver.plan(self, child_id, generation, parent_id)
+                self.step(f"{child_id}/self_improve", "self_improve", child_id, generation, "self_improve",
+                          lambda job, staging: self._self_improve(job, staging, child_id, parent_id, plan))
             except BudgetExceeded:
                 raise  # not the child's fault: the run stops and a resume with more budget redoes it
             except DgmError as exc:
@@ -103,7 +102,7 @@ class ChildPipeline:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _step(self, key: str, kind: str, child_id: str, generation: int, artifact: str,
+    def step(self, key: str, kind: str, child_id: str, generation: int, artifact: str,
               work: Callable[[Job, Path], tuple[dict[str, Any], Callable[[], None] | None]]) -> dict[str, Any]:
         """Run `work` as job `key` unless it is done; return the job's result.
 
@@ -138,38 +137,27 @@ class ChildPipeline:
             store.finish_job(key, result)
         return result
 
-    def _diagnose(self, job: Job, staging: Path, child_id: str, parent_id: str) -> tuple[dict[str, Any], None]:
-        ctx = self.ctx
-        outcomes = self.evaluation.outcomes_for_diagnosis(parent_id)
-        rng = random.Random(f"{ctx.config.run.seed}:diagnosis:{child_id}")
-        entry = diagnosis.choose_entry(outcomes, rng)
-        if entry is None:
-            entry = diagnosis.Entry("no_failures", None,
-                                    "The agent solved every task it was evaluated on. Propose an improvement that "
-                                    "makes it more robust and efficient on harder, unseen tasks.")
-        with ctx.checkout(parent_id) as source:
-            result = diagnosis.diagnose(ctx.llm.complete, ctx.llm_key(job), source, entry,
-                                        ctx.config.loop.diagnosis_attempts)
-        (staging / "diagnosis.json").write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
-        return result, None
-
     def _self_improve(self, job: Job, staging: Path, child_id: str, parent_id: str,
-                      diagnosis_result: dict[str, Any]) -> tuple[dict[str, Any], Callable[[], None]]:
+                      plan: improver.Plan) -> tuple[dict[str, Any], Callable[[], None]]:
         ctx, loop = self.ctx, self.ctx.config.loop
         implementer = parent_id if loop.self_improver == "parent" else SEED_ID
-        problem = _problem_statement(diagnosis_result)
-        (staging / "problem.md").write_text(problem, encoding="utf-8")
+        if plan.context is None:
+            (staging / "problem.md").write_text(plan.problem, encoding="utf-8")
+        else:
+            (staging / "context.json").write_bytes(plan.context)  # exactly what the procedure saw
         with ctx.checkout(implementer) as running_agent, ctx.checkout(parent_id) as workspace:
+            made_by = self.improver.made_by(running_agent)
             outcome = ctx.executor.run_job(jobs.agent_run(
-                running_agent, problem, workspace, grant=ctx.grant(job, "self_improve", child_id),
+                running_agent, plan.problem, workspace, grant=ctx.grant(job, "self_improve", child_id),
                 sandbox=ctx.config.sandbox, limits=AgentLimits(max_steps=loop.self_improve_max_steps,
-                                                               max_seconds=float(loop.self_improve_seconds))), staging)
+                                                               max_seconds=float(loop.self_improve_seconds)),
+                improve_context=plan.context), staging)
         run: AgentRun = outcome.value
         _refuse_if_cut_by_run_budget(ctx, run.exit_reason, job.key)
         diff = run.diff
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
-        reason = _invalid_reason(run.diff_error, diff, loop.protected_paths)
+        reason = self.improver.failure(run) or _invalid_reason(run.diff_error, diff, loop.protected_paths)
         try:
             commit = ctx.store.commit_agent(child_id, parent_id, diff=diff if reason is None else b"")
         except PatchRejected as exc:   # the agent's output is at fault: an invalid child, the run goes on
@@ -179,10 +167,12 @@ class ChildPipeline:
         if reason is None and loop.deduplicate:
             self.gate.wait_for_earlier(child_id)
             duplicate_of = original_of(ctx.store, commit, child_id)
-        if reason is None and duplicate_of is None:
-            with ctx.checkout_commit(commit) as child_source:
+        with ctx.checkout_commit(commit) as child_source:
+            own_improver = procedure_hash(child_source)
+            if reason is None and duplicate_of is None:
                 reason = smoke.check(child_source, ctx, job_key=f"{job.key}/smoke")
-        flags = {"exit_reason": run.exit_reason, "steps": run.steps, "diagnosis": diagnosis_result["entry"]}
+        flags = {"exit_reason": run.exit_reason, "steps": run.steps, **plan.flags,
+                 "improver": own_improver, "improved_by": made_by}
         result = {"valid": reason is None, "reason": reason, "exit_reason": run.exit_reason, "duplicate_of": duplicate_of,
                   "diff_bytes": len(diff), "tokens": run.tokens, "node": outcome.node,
                   "trajectory_cut": run.trajectory_cut}
@@ -202,13 +192,6 @@ class ChildPipeline:
             ctx.store.add_usage(child_id, cost=cost, tokens=tokens)  # what making the child cost, retries included
 
         return result, record
-
-
-def _problem_statement(diagnosis_result: dict[str, Any]) -> str:
-    template = (PROMPTS / "self_improve.md").read_text(encoding="utf-8")
-    for field in ("problem_description", "improvement_proposal", "implementation_suggestion"):
-        template = template.replace("{" + field + "}", str(diagnosis_result.get(field, "")))
-    return template
 
 
 def _invalid_reason(diff_error: str | None, diff: bytes, protected: list[str]) -> str | None:

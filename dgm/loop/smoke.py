@@ -35,6 +35,12 @@ PY
 python3 main.py --help > /tmp/help.txt 2>&1 || {{ echo "main.py --help failed:"; tail -5 /tmp/help.txt; exit 5; }}
 grep -q -- '--problem' /tmp/help.txt || {{ echo 'main.py --help does not mention --problem (contract broken)'; exit 6; }}
 """
+# Hyperagent mode (loop.improver: agent): the child's improvement entry point is part of the contract.
+IMPROVE_SCRIPT = """
+test -f improve.py || { echo 'improve.py is missing (loop.improver: agent needs it)'; exit 7; }
+python3 improve.py --help > /tmp/improve-help.txt 2>&1 || { echo "improve.py --help failed:"; tail -5 /tmp/improve-help.txt; exit 8; }
+grep -q -- '--context' /tmp/improve-help.txt || { echo 'improve.py --help does not mention --context (contract broken)'; exit 9; }
+"""
 
 
 def check(source: Path, ctx: "RunContext", *, job_key: str) -> str | None:
@@ -42,20 +48,22 @@ def check(source: Path, ctx: "RunContext", *, job_key: str) -> str | None:
     executor runs sandboxed jobs."""
     from dgm.scale import jobs
 
-    job = jobs.smoke_check(source, sandbox=ctx.config.sandbox, run=ctx.run_label, key=job_key)
+    job = jobs.smoke_check(source, sandbox=ctx.config.sandbox, run=ctx.run_label, key=job_key,
+                           improve=ctx.config.loop.improver == "agent")
     return ctx.executor.run_job(job).value
 
 
-def run_check(source: Path, sandbox: SandboxConfig, *, run: str, job_key: str) -> str | None:
+def run_check(source: Path, sandbox: SandboxConfig, *, run: str, job_key: str, improve: bool = False) -> str | None:
     """The check itself, in a sandbox labelled with `run` and `job_key`."""
     from dgm.sandbox.docker_backend import DockerSandbox
 
     with DockerSandbox(sandbox, run=run, job=job_key, role="smoke") as sb:
         sb.write(AGENT, source, readonly=True)
-        result = sb.exec(SCRIPT, timeout=SMOKE_SECONDS, env={"PYTHONDONTWRITEBYTECODE": "1"})
+        script = SCRIPT + (IMPROVE_SCRIPT if improve else "")
+        result = sb.exec(script, timeout=SMOKE_SECONDS, env={"PYTHONDONTWRITEBYTECODE": "1"})
     if result.ok:
         return None
     if result.timed_out:
-        return f"smoke check timed out after {SMOKE_SECONDS:g}s (main.py --help hangs?)"
+        return f"smoke check timed out after {SMOKE_SECONDS:g}s (main.py or improve.py --help hangs?)"
     detail = " ".join(result.output.split())[-300:]
     return f"smoke check failed: {detail}"

@@ -86,19 +86,21 @@ def run_here(job: SandboxJob, gateway: "Gateway", out: Path | None) -> Any:
 
 
 def agent_run(agent: Path, problem: str, workspace: Path, *, grant: "JobGrant", sandbox: "SandboxConfig",
-              limits: "AgentLimits") -> SandboxJob:
+              limits: "AgentLimits", improve_context: bytes | None = None) -> SandboxJob:
     """`agent` runs on `problem` with a copy of `workspace` (self-improvement: the parent's source;
-    the meta step: the policy); value: AgentRun, its trajectory in `out`."""
+    the meta step: the policy), or, given `improve_context`, its own improve.py on that context
+    (hyperagent mode); value: AgentRun, its trajectory in `out`."""
     return SandboxJob(grant.job_key, _agent_run, {"agent": agent, "problem": problem, "workspace": workspace,
-                                                  "grant": grant, "sandbox": sandbox, "limits": limits})
+                                                  "grant": grant, "sandbox": sandbox, "limits": limits,
+                                                  "improve_context": improve_context})
 
 
 def _agent_run(gateway: "Gateway", out: Path, *, agent: Path, problem: str, workspace: Path, grant: "JobGrant",
-               sandbox: "SandboxConfig", limits: "AgentLimits") -> "AgentRun":
+               sandbox: "SandboxConfig", limits: "AgentLimits", improve_context: bytes | None = None) -> "AgentRun":
     from dgm.agent_runner import run_agent
 
     return run_agent(agent, problem, workspace, out, gateway=gateway, grant=grant, sandbox_config=sandbox,
-                     limits=limits)
+                     limits=limits, improve_context=improve_context)
 
 
 def solve_and_grade(agent: Path, task: "Task", *, grant: "JobGrant", config: "Config") -> SandboxJob:
@@ -113,16 +115,18 @@ def _solve_and_grade(gateway: "Gateway", out: Path, *, agent: Path, task: "Task"
     return evaluate_task(agent, task, out, gateway=gateway, grant=grant, config=config)
 
 
-def smoke_check(source: Path, *, sandbox: "SandboxConfig", run: str, key: str) -> SandboxJob:
-    """Does a child's source compile and honour the agent contract? value: None or the reason."""
-    return SandboxJob(key, _smoke_check, {"source": source, "sandbox": sandbox, "run": run, "key": key})
+def smoke_check(source: Path, *, sandbox: "SandboxConfig", run: str, key: str, improve: bool = False) -> SandboxJob:
+    """Does a child's source compile and honour the agent contract (with `improve`, also the
+    improvement entry point of hyperagent mode)? value: None or the reason."""
+    return SandboxJob(key, _smoke_check, {"source": source, "sandbox": sandbox, "run": run, "key": key,
+                                          "improve": improve})
 
 
 def _smoke_check(gateway: "Gateway", out: Path | None, *, source: Path, sandbox: "SandboxConfig", run: str,
-                 key: str) -> str | None:
+                 key: str, improve: bool = False) -> str | None:
     from dgm.loop.smoke import run_check
 
-    return run_check(source, sandbox, run=run, job_key=key)
+    return run_check(source, sandbox, run=run, job_key=key, improve=improve)
 
 
 def policy_runs(runs: "Sequence[PolicyRun]", *, sandbox: "SandboxConfig", run: str, key: str,

@@ -1,0 +1,81 @@
+"""Hyperagent mode (loop.improver: agent, docs/meta.md) end to end, in real sandboxes, with the
+preset's scripted model: the seed's procedure makes a child that rewrites the procedure, and the
+grandchild is made by the rewritten one, and what the procedure is shown (the leak guard)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dgm import config as configmod
+from dgm.archive.store import RunStore
+
+pytestmark = pytest.mark.docker
+REPO = Path(__file__).resolve().parents[1]
+PRESET = REPO / "configs" / "hyperagent.yaml"
+SCRIPT = REPO / "configs" / "demo" / "hyperagent-script.yaml"
+DGM = [sys.executable, "-m", "dgm.cli"]
+
+
+def preset(*overrides: str):
+    return configmod.load(PRESET, [f"llm.script={SCRIPT}", *overrides])
+
+
+@pytest.fixture(scope="module")
+def hyper_run(tmp_path_factory: pytest.TempPathFactory, docker_ready: None) -> Path:
+    from dgm.loop import session
+
+    run_dir = tmp_path_factory.mktemp("hyper") / "run"
+    session.start(preset(), run_dir)
+    return run_dir
+
+
+def _requests(store: RunStore, job_prefix: str) -> str:
+    rows = store.select("SELECT request FROM llm_calls WHERE job_key LIKE ?", (f"{job_prefix}%",))
+    return "\n".join(str(row[0]) for row in rows)
+
+
+def test_the_procedure_evolves_and_the_rewritten_one_is_used(hyper_run: Path) -> None:
+    with RunStore.open(hyper_run, readonly=True) as store:
+        agents = {a.id: a for a in store.list_agents()}
+        assert sorted(agents) == ["g0c0", "g1c0", "g2c0"]
+        seed, child, grandchild = agents["g0c0"], agents["g1c0"], agents["g2c0"]
+        assert child.status == grandchild.status == "evaluated"
+        assert seed.improver and seed.improved_by is None
+        # the child was made by the seed's procedure and rewrote its own
+        assert child.improved_by == seed.improver and child.improver != seed.improver
+        assert "+# Improve yourself (improvement procedure v2)" in store.diff("g0c0", "g1c0")
+        # the grandchild was made by the rewritten procedure (which it keeps)
+        assert grandchild.parent_id == "g1c0" and grandchild.improved_by == child.improver
+        assert grandchild.improver == child.improver
+        # the recorded model calls: the grandchild's request came from the v2 template, the child's from v1
+        assert "improvement procedure v2" in _requests(store, "g2c0/self_improve")
+        assert "improvement procedure v1" not in _requests(store, "g2c0/self_improve")
+        assert "improvement procedure v1" in _requests(store, "g1c0/self_improve")
+        # no framework diagnosis in this mode
+        assert not [job for job in store.jobs() if job.kind == "diagnose"]
+        assert store.select("SELECT COUNT(*) FROM llm_calls WHERE job_key LIKE '%/diagnose#%'")[0][0] == 0
+    listing = json.loads(subprocess.run([*DGM, "archive", "ls", str(hyper_run), "--json"], capture_output=True,
+                                        text=True, check=True).stdout)
+    assert {row["id"]: (row["improver"], row["improved_by"]) for row in listing} == {
+        a.id: (a.improver, a.improved_by) for a in agents.values()}
+    shown = subprocess.run([*DGM, "archive", "show", str(hyper_run), "g2c0"], capture_output=True, text=True,
+                           check=True).stdout
+    assert f"improver   {child.improver}  (improved by {child.improver})" in shown
+
+
+def test_context_holds_no_hidden_tests_and_no_held_out_stage(hyper_run: Path) -> None:
+    context = json.loads((hyper_run / "agents" / "g2c0" / "self_improve" / "context.json").read_text())
+    with RunStore.open(hyper_run, readonly=True) as store:
+        stage2 = {e.task_id for e in store.evaluations("g1c0") if e.stage >= 1}
+    assert stage2 and all(r["stage"] == 0 for r in context["results"])
+    text = json.dumps(context)
+    assert not any(task in text for task in stage2)      # held-out stage: not even the task names
+    for task_dir in (REPO / "dgm" / "benchmarks" / "mini").iterdir():
+        for test_file in (task_dir / "tests").rglob("test_*.py") if (task_dir / "tests").is_dir() else []:
+            assert test_file.name not in text
+
