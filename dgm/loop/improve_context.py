@@ -90,7 +90,7 @@ def _results(ctx: RunContext, agent_id: str, visible: int) -> list[dict[str, Any
         folder = ctx.store.run_dir / evaluation.artifact_dir
         result = TaskResult.load(folder / RESULT_FILE)
         entry: dict[str, Any] = {"task": evaluation.task_id, "stage": evaluation.stage, "status": evaluation.status,
-                                 "empty_patch": not result.diff.strip(), "context_error": result.context_error}
+                                 "empty_patch": result.empty_patch, "context_error": result.context_error}
         if evaluation.status != "resolved" and logs < LOGS_SHOWN:
             text = task_log(result, folder)
             entry["log"] = text if len(text) <= LOG_CHARS else text[:LOG_CHARS] + "\n[... log truncated ...]\n"
