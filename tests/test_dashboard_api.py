@@ -65,6 +65,21 @@ def test_api_agent_has_its_diff_and_unknowns_are_404(served: str, small_run: Pat
     assert get(served + "/api/policy") == (200, [])
 
 
+def test_a_large_tree_is_collapsed_on_the_server_and_expands(served: str) -> None:
+    def shown(query: str) -> tuple[set[str], dict[str, int]]:
+        status, body = get(served + "/api/tree" + query)
+        assert status == 200 and body["agents"] == 4
+        return ({n["id"] for n in body["nodes"] if not n.get("clade")},
+                {n["id"]: n["agents"] for n in body["nodes"] if n.get("clade")})
+
+    assert shown("") == ({"g0c0", "g1c0", "g1c1", "g2c0"}, {})
+    # two agents at most: the seed and the best (g1c1); g1c0 and its child fold into one clade
+    assert shown("?limit=2") == ({"g0c0", "g1c1"}, {"clade:g0c0": 2})
+    assert shown("?limit=2&expand=g0c0") == ({"g0c0", "g1c0", "g1c1"}, {"clade:g1c0": 1})
+    status, body = get(served + "/api/tree?limit=none")
+    assert status == 400 and "limit" in body["error"]
+
+
 def test_policy_events_read_as_sentences() -> None:
     assert describe("policy_kept", {"generation": 6, "policy": "p1", "meta_fitness": 0.125, "reason": "kept: better"}) \
         == "generation 6: policy p1 was kept (meta-fitness +0.1250): kept: better"

@@ -56,8 +56,29 @@ def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
             assert "+print('child')" in diff and "-print('seed')" in diff
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            check_webgl_and_collapsed(page, f"http://127.0.0.1:{server.server_address[1]}/?webgl=1&limit=2")
             browser.close()
     finally:
         server.shutdown()
         server.server_close()
     assert errors == []
+
+
+def check_webgl_and_collapsed(page: object, url: str) -> None:
+    """The large-archive path on a small run: WebGL points (each node then a button with its
+    data-agent-id) and a tree collapsed on the server to 2 agents, expanded clade by clade."""
+    page.goto(url)
+    shown = "+document.getElementById('tree').getAttribute('data-shown')"
+    page.wait_for_function(f"{shown} === 2 && document.querySelectorAll('[data-agent-id]').length === 2", timeout=30_000)
+    assert page.eval_on_selector_all("#tree-index [data-agent-id]", "els => els.map(e => e.dataset.agentId)") \
+        == ["g0c0", "g1c1"]   # the seed and the best; the rest folded under the seed
+    assert page.query_selector("#tree canvas") is not None
+    page.click('[data-clade-of="g0c0"]', force=True)
+    page.wait_for_function(f"{shown} === 3", timeout=30_000)
+    page.click('[data-clade-of="g1c0"]', force=True)
+    page.wait_for_function(f"{shown} === 5 && document.querySelectorAll('[data-agent-id]').length === 5", timeout=30_000)
+    assert page.query_selector('[data-clade-of="g2c1"]') is not None   # g3c0 still folded
+    page.focus('#tree-index [data-agent-id="g2c1"]')   # a button: keyboard and screen readers reach it
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#details h2').textContent === 'Agent g2c1'", timeout=30_000)
+    assert "+print('child')" in page.inner_text("#details .diff")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from dgm.archive.lock import is_live
@@ -16,6 +17,7 @@ from dgm.archive.store import RunStore
 from dgm.archive.views import Archive, generation_stats
 from dgm.commands.archive import agent_details, diff_data, iter_agent_rows
 
+TREE_LIMIT = 2000       # above this many agents /api/tree folds clades (dgm.dashboard.tree)
 DIFF_CHARS = 200_000     # a diff larger than this is cut (the page stays responsive)
 
 
@@ -121,22 +123,13 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
     return text
 
 
-def tree(run_dir: Path) -> dict[str, Any]:
-    """Every agent with its place (x: leaf slot depth-first, y: generation) and what marks it."""
-    from dgm.archive.report import layout, score_colour
+def tree(run_dir: Path, limit: int = TREE_LIMIT, expand: Iterable[str] = ()) -> dict[str, Any]:
+    """The tree as the page draws it (collapsed above `limit` agents, see dgm.dashboard.tree)."""
+    from dgm.dashboard.tree import tree as tree_of
 
     with RunStore.open(run_dir, readonly=True) as store:
         archive = Archive(store.list_agent_lines())
-    places = layout(archive)
-    on_best = set(archive.best_lineage())
-    nodes = []
-    for agent_id, (x, y) in places.items():
-        a = archive.by_id[agent_id]
-        nodes.append({"id": agent_id, "parent": a.parent_id, "x": x, "y": y, "score": a.score, "status": a.status,
-                      "duplicate_of": a.duplicate_of, "admitted": a.admitted,
-                      "children": len(archive.children.get(agent_id, ())), "best_lineage": agent_id in on_best,
-                      "colour": score_colour(a.score)})
-    return {"nodes": nodes}
+    return tree_of(archive, limit, expand)
 
 
 def diff_html(patch: str) -> str:

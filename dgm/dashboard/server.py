@@ -11,7 +11,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from dgm.dashboard import data
 from dgm.errors import DgmError
@@ -22,18 +22,22 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            path = unquote(urlparse(self.path).path).rstrip("/") or "/"
-            if path in ("/", "/plotly.min.js"):
+            url = urlparse(self.path)
+            path = unquote(url.path).rstrip("/") or "/"
+            if path in ("/", "/plotly.min.js"):   # plotly's file never changes while a server runs: cached
                 self._send_file(path)
                 return
             try:
-                body = route(run_dir, path)
+                body = route(run_dir, path, parse_qs(url.query))
             except DgmError as err:
                 self._send(HTTPStatus.NOT_FOUND, {"error": str(err)})
                 return
+            except ValueError as err:   # a bad query parameter
+                self._send(HTTPStatus.BAD_REQUEST, {"error": str(err)})
+                return
             if body is None:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no such page {path}; expected /api/run, /api/agents, "
-                                                           "/api/agents/<id> or /api/policy"})
+                                                           "/api/agents/<id>, /api/tree or /api/policy"})
             else:
                 self._send(HTTPStatus.OK, body)
 
@@ -56,8 +60,12 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store" if path == "/" else "max-age=86400")
             self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's name)
             pass   # quiet: a polling page would fill the console
@@ -67,8 +75,10 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
     return server
 
 
-def route(run_dir: Path, path: str) -> Any:
-    """The JSON for one GET path, or None for an unknown path."""
+def route(run_dir: Path, path: str, query: dict[str, list[str]] | None = None) -> Any:
+    """The JSON for one GET path, or None for an unknown path. `/api/tree?limit=N&expand=a,b`:
+    collapse above N agents (default data.TREE_LIMIT), show these agents' children."""
+    query = query or {}
     if path == "/api/run":
         return data.run_summary(run_dir)
     if path == "/api/agents":
@@ -76,7 +86,17 @@ def route(run_dir: Path, path: str) -> Any:
     if path.startswith("/api/agents/") and path.count("/") == 3:
         return data.agent(run_dir, path.rsplit("/", 1)[1])
     if path == "/api/tree":
-        return data.tree(run_dir)
+        expand = [a for value in query.get("expand", []) for a in value.split(",") if a]
+        return data.tree(run_dir, _count(query, "limit", data.TREE_LIMIT), expand)
     if path == "/api/policy":
         return data.policy_timeline(run_dir)
     return None
+
+
+def _count(query: dict[str, list[str]], name: str, default: int) -> int:
+    values = query.get(name)
+    if not values:
+        return default
+    if not values[-1].isdigit() or int(values[-1]) < 1:
+        raise ValueError(f"{name}={values[-1]!r}: expected a whole number of at least 1")
+    return int(values[-1])

@@ -1,0 +1,158 @@
+(function () {
+  performance.mark('dgm-start');   // plotly is parsed by now (bench/dashboard_scale.py reads the marks)
+  // Above GL_LIMIT tree nodes plotly draws them with WebGL (scattergl). Measured in headless
+  // chromium (software GL), SVG is as fast up to about a thousand points, so small trees keep SVG
+  // points, which are DOM elements themselves. Each node is then also a button in #tree-index, so
+  // every node stays a DOM element with data-agent-id.
+  // Page options in the address: ?webgl=1 draws with WebGL at any size, ?limit=N collapses the
+  // tree above N agents (the server's default otherwise).
+  var GL_LIMIT = 1000, frozen = window.DGM_DATA || null, options = new URLSearchParams(location.search);
+  var version = null, ids = [], cladeOf = [], expand = [], gl = false;
+  function get(path) {
+    if (frozen) {
+      return path in frozen ? Promise.resolve(frozen[path]) : Promise.reject(new Error('not in this report: ' + path));
+    }
+    return fetch(path).then(function (r) { return r.json(); });
+  }
+  function text(s) { var d = document.createElement('div'); d.textContent = s == null ? '' : String(s); return d.innerHTML; }
+  function score(v) { return v == null ? '-' : v.toFixed(3); }
+  function traceGroup(index) {
+    var found = null;
+    document.querySelectorAll('#tree .scatterlayer .trace').forEach(function (g) {
+      if (g.__data__ && g.__data__[0] && g.__data__[0].trace.index === index) { found = g; }
+    });
+    return found;
+  }
+  function tagNodes() {
+    var nodes = traceGroup(1), folds = traceGroup(2);
+    if (!gl && nodes) {
+      nodes.querySelectorAll('path.point').forEach(function (el, i) {
+        el.setAttribute('data-agent-id', ids[i]);
+        el.style.pointerEvents = 'all';
+        el.onclick = function () { select(ids[i]); };
+      });
+    }
+    if (folds) {
+      folds.querySelectorAll('path.point').forEach(function (el, i) {
+        el.setAttribute('data-clade-of', cladeOf[i]);
+        el.style.pointerEvents = 'all';
+        el.onclick = function () { expandClade(cladeOf[i]); };
+      });
+    }
+  }
+  function expandClade(parent) {
+    if (expand.indexOf(parent) < 0) { expand.push(parent); redrawTree(); }
+  }
+  function indexNodes() {
+    // WebGL points are pixels, not elements: one button per node carries the data-agent-id.
+    var index = document.getElementById('tree-index');
+    index.innerHTML = gl ? ids.map(function (id) { return '<button type="button" data-agent-id="' + text(id) + '">' + text(id) + '</button>'; }).join('') : '';
+    index.onclick = function (e) { var id = e.target.getAttribute('data-agent-id'); if (id) { select(id); } };
+  }
+  function select(id) {
+    get('/api/agents/' + encodeURIComponent(id)).then(function (d) {
+      var a = d.agent, rows = d.evaluation.tasks.map(function (t) {
+        return '<tr><td>' + text(t.task_id) + '</td><td>' + (t.stage + 1) + '</td><td>' + text(t.status) + '</td><td>' + t.tokens + '</td></tr>';
+      }).join('');
+      document.getElementById('details').innerHTML = '<h2>Agent ' + text(a.id) + '</h2>' +
+        '<p>parent ' + text(a.parent || '-') + ', generation ' + a.generation + ', ' + text(a.status) +
+        (a.invalid_reason ? ' (' + text(a.invalid_reason) + ')' : '') + ', score ' + score(a.score) +
+        ', model spend $' + d.spend.dollars.toFixed(4) + ', ' + d.spend.tokens + ' tokens</p>' +
+        '<p>asked to improve: ' + text(d.diagnosis_summary || '-') + '</p>' +
+        '<h3>Diff against its parent</h3><div class="diff">' + d.diff_html + '</div>' +
+        (rows ? '<h3>Per-task results</h3><table><tr><th>task</th><th>stage</th><th>status</th><th>tokens</th></tr>' + rows + '</table>' : '');
+    }, function (err) { document.getElementById('details').innerHTML = '<h2>Agent ' + text(id) + '</h2><p>' + text(err.message) + '</p>'; });
+  }
+  function treeUrl() {
+    if (frozen) { return '/api/tree'; }   // a report holds one tree (see dgm.dashboard.report)
+    var query = (options.get('limit') ? ['limit=' + encodeURIComponent(options.get('limit'))] : [])
+      .concat(expand.length ? ['expand=' + expand.map(encodeURIComponent).join(',')] : []);
+    return '/api/tree' + (query.length ? '?' + query.join('&') : '');
+  }
+  function drawTree(t) {
+    var byId = {}, ex = [], ey = [];
+    var agents = t.nodes.filter(function (n) { return !n.clade; }), clades = t.nodes.filter(function (n) { return n.clade; });
+    t.nodes.forEach(function (n) { byId[n.id] = n; });
+    t.nodes.forEach(function (n) { var p = byId[n.parent]; if (p) { ex.push(p.x, n.x, null); ey.push(p.y, n.y, null); } });
+    ids = agents.map(function (n) { return n.id; });
+    cladeOf = clades.map(function (n) { return n.parent; });
+    gl = agents.length > GL_LIMIT || options.get('webgl') === '1';
+    var type = gl ? 'scattergl' : 'scatter';
+    var nodes = {x: agents.map(function (n) { return n.x; }), y: agents.map(function (n) { return n.y; }),
+      mode: 'markers', type: type, hoverinfo: 'text', name: 'agents',
+      text: agents.map(function (n) { return n.id + ' ' + n.status + (n.duplicate_of ? ' of ' + n.duplicate_of : '') + ' score ' + score(n.score); }),
+      marker: {size: agents.map(function (n) { return 9 + Math.min(n.children, 8) * 2; }),
+        color: agents.map(function (n) { return n.status === 'invalid' ? '#c0392b' : n.colour; }),
+        symbol: agents.map(function (n) { return n.status === 'invalid' ? 'x-open' : (n.duplicate_of ? 'square' : 'circle'); }),
+        line: {width: agents.map(function (n) { return n.best_lineage ? 3 : 1; }),
+               color: agents.map(function (n) { return n.best_lineage ? '#e6a700' : '#555'; })}}};
+    var folds = {x: clades.map(function (n) { return n.x; }), y: clades.map(function (n) { return n.y; }),
+      mode: clades.length > 200 ? 'markers' : 'markers+text', type: 'scatter', hoverinfo: 'text', name: 'folded', textposition: 'bottom center',
+      text: clades.map(function (n) { return '+' + n.agents; }),
+      hovertext: clades.map(function (n) { return n.agents + ' agents folded under ' + n.parent + ', best ' + score(n.score) + ' (click to expand)'; }),
+      marker: {size: 14, symbol: 'diamond', color: clades.map(function (n) { return n.colour; }), line: {width: 1, color: '#555'}}};
+    var edges = {x: ex, y: ey, mode: 'lines', type: type, hoverinfo: 'skip', line: {color: '#c8c8c8', width: 1}, name: 'edges'};
+    document.getElementById('tree-note').textContent = t.shown < t.agents ?
+      'Showing ' + t.shown + ' of ' + t.agents + ' agents: the lineages of the best and the newest; a diamond +N folds the rest of a parent\'s children (click it to expand).' : '';
+    return Plotly.react('tree', [edges, nodes, folds], {showlegend: false, margin: {t: 10, l: 50, r: 10, b: 30}, dragmode: 'pan',
+      hovermode: 'closest', xaxis: {visible: false}, yaxis: {title: {text: 'generation'}, autorange: 'reversed'}},
+      {scrollZoom: true, responsive: true}).then(function () {
+      indexNodes();
+      tagNodes();
+      if (!performance.getEntriesByName('dgm-tree').length) { performance.mark('dgm-tree'); }
+      document.getElementById('tree').setAttribute('data-shown', String(ids.length));
+    });
+  }
+  function drawCharts(run) {
+    var g = run.generations, x = g.map(function (s) { return s.generation; }), spent = 0;
+    var cumulative = g.map(function (s) { spent += s.dollars; return spent; });
+    var line = function (key, name, axis) { return {x: axis === 'x2' ? cumulative : x, y: g.map(function (s) { return s[key]; }),
+      name: name, mode: 'lines+markers', line: {color: key === 'mean' ? '#4575b4' : '#e6a700'}, xaxis: axis, yaxis: axis === 'x2' ? 'y2' : 'y', showlegend: axis !== 'x2', legendgroup: key}; };
+    Plotly.react('score', [line('best_so_far', 'best so far', 'x'), line('mean', 'mean of generation', 'x'),
+      line('best_so_far', 'best so far', 'x2'), line('mean', 'mean of generation', 'x2')],
+      {grid: {rows: 1, columns: 2, pattern: 'independent'}, legend: {orientation: 'h', y: -0.25},
+       xaxis: {title: {text: 'generation'}}, xaxis2: {title: {text: 'cumulative spend ($)'}},
+       yaxis: {range: [0, 1], title: {text: 'score'}}, yaxis2: {range: [0, 1]}, margin: {t: 10}}, {responsive: true});
+    Plotly.react('spend', [{type: 'bar', x: x, y: g.map(function (s) { return s.dollars; }), name: 'dollars'}],
+      {xaxis: {title: {text: 'generation'}}, yaxis: {title: {text: 'model spend ($)'}, rangemode: 'tozero'}, margin: {t: 10}}, {responsive: true});
+  }
+  function redrawTree() { return get(treeUrl()).then(drawTree); }
+  function drawPolicy(events) {
+    document.getElementById('policy').innerHTML = events.map(function (e) { return '<li>' + text(e.text) + '</li>'; }).join('') || '<li>no policy event</li>';
+  }
+  function showRun(run) {
+    document.getElementById('title').textContent = 'dgm run ' + run.name;
+    document.getElementById('state').textContent = (frozen ? 'report of a run that was ' : '') + run.state + ': ' + run.agents + ' agents (' + run.evaluated +
+      ' evaluated, ' + run.invalid + ' invalid), best ' + (run.best ? run.best.id + ' ' + run.best.score.toFixed(3) : 'none yet') +
+      ', spend $' + run.spend.dollars.toFixed(4) + ', ' + run.spend.tokens + ' tokens';
+    var changed = JSON.stringify(run.version) !== version;
+    version = JSON.stringify(run.version);
+    return changed;
+  }
+  function refresh() {
+    get('/api/run').then(function (run) {
+      if (!showRun(run)) { return; }
+      redrawTree().then(function () { drawCharts(run); });
+      get('/api/policy').then(drawPolicy);
+    });
+  }
+  function listen() {
+    var tree = document.getElementById('tree');
+    tree.on('plotly_afterplot', tagNodes);
+    tree.on('plotly_click', function (e) {
+      var p = e.points[0];
+      if (p && p.curveNumber === 1) { select(ids[p.pointIndex]); }
+      if (p && p.curveNumber === 2) { expandClade(cladeOf[p.pointIndex]); }
+    });
+  }
+  // First render: run and tree asked for at once, the tree drawn first, the charts after it.
+  Promise.all([get('/api/run'), get(treeUrl())]).then(function (answers) {
+    showRun(answers[0]);
+    return drawTree(answers[1]).then(function () {
+      listen();
+      drawCharts(answers[0]);
+      get('/api/policy').then(drawPolicy);
+      if (!frozen) { setInterval(refresh, 2000); }
+    });
+  });
+})();
