@@ -80,6 +80,45 @@ def test_a_large_tree_is_collapsed_on_the_server_and_expands(served: str) -> Non
     assert status == 400 and "limit" in body["error"]
 
 
+def write_trajectories(run: Path) -> None:
+    """g1c0: a self-improvement trajectory and one task's (hostile text, a huge tool output)."""
+    from dgm.archive.records import Evaluation
+    from dgm.archive.store import RunStore
+
+    step = {"type": "step", "step": 1, "response": {"content": "<script>alert(1)</script> reading"},
+            "tool_calls": [{"id": "c0", "type": "function", "function": {"name": "bash", "arguments": '{"command": "ls"}'}}],
+            "tool_results": [{"name": "bash", "output": "x" * 50_000}]}
+    final = {"type": "final", "exit_reason": "finished", "steps": 1, "detail": ""}
+    text = "\n".join(json.dumps(r) for r in ({"type": "start", "messages": [{"role": "user", "content": "fix it"}]},
+                                              step, "not a record", final)) + "\nnot json\n"
+    with RunStore.open(run) as store:
+        store.write_artifact("g1c0", "self_improve/trajectory.jsonl", text)
+        store.write_artifact("g1c0", "eval/t 1/trajectory.jsonl", text.replace("reading", "solving"))
+        store.add_evaluation(Evaluation("g1c0", "t 1", 0, "resolved", artifact_dir="agents/g1c0/eval/t 1"))
+
+
+def test_trajectories_are_named_not_pathed_and_clipped(served: str, small_run: Path) -> None:
+    write_trajectories(small_run)
+    status, listed = get(served + "/api/agents/g1c0/trajectories")
+    assert status == 200 and [t["name"] for t in listed] == ["self_improve", "t 1"]
+    assert str(small_run) not in json.dumps(listed) and "agents/" not in json.dumps(listed)
+    status, body = get(served + "/api/agents/g1c0")
+    assert status == 200 and "agents/" not in json.dumps(body["evaluation"])   # no artifact_dir either
+    status, t = get(served + "/api/agents/g1c0/trajectories/t%201")
+    assert status == 200 and t["start"] == [{"role": "user", "content": "fix it"}]
+    [step] = t["steps"]
+    assert step["content"] == "<script>alert(1)</script> solving"   # as text; the page escapes it
+    assert step["tool_calls"] == [{"name": "bash", "arguments": '{"command": "ls"}'}]
+    output = step["tool_results"][0]["output"]
+    assert len(output) < 2100 and "48000 characters omitted" in output
+    assert t["final"]["exit_reason"] == "finished" and t["cut"] is False
+    for name in ("..%2F..%2Frun.db", "diagnosis", "nothing"):   # only names from the store's rows
+        status, body = get(served + f"/api/agents/g1c0/trajectories/{name}")
+        assert status == 404 and "self_improve, t 1" in body["error"]
+    assert get(served + "/api/agents/g0c0/trajectories") == (200, [])
+    assert get(served + "/api/agents/g9c9/trajectories")[0] == 404
+
+
 def test_policy_events_read_as_sentences() -> None:
     assert describe("policy_kept", {"generation": 6, "policy": "p1", "meta_fitness": 0.125, "reason": "kept: better"}) \
         == "generation 6: policy p1 was kept (meta-fitness +0.1250): kept: better"

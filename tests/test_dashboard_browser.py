@@ -1,9 +1,11 @@
 """The dashboard page in real Chromium (Debian's, driven by Playwright): one `data-agent-id` node
-per agent, more nodes without a reload when the run adds an agent, a click shows the diff, no
-console error. A screenshot is kept under test-artifacts/dashboard/."""
+per agent, more nodes without a reload when the run adds an agent, a click shows the diff and the
+trajectory (agent text escaped), the WebGL and collapsed-tree path, no console error. A
+screenshot is kept under test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -15,6 +17,7 @@ from dgm.dashboard.server import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
+HOSTILE = "<img src=x onerror=\"document.title='owned'\"> done"
 
 
 def chromium() -> str:
@@ -34,6 +37,10 @@ def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
         (small_run.parent / "child").mkdir()
         (small_run.parent / "child" / "main.py").write_text("print('child')\n")
         store.add_agent("g2c1", "g1c0", store.commit_agent("g2c1", "g1c0", source=small_run.parent / "child"))
+        store.write_artifact("g2c1", "self_improve/trajectory.jsonl", json.dumps(
+            {"type": "step", "step": 1, "response": {"content": HOSTILE},
+             "tool_calls": [{"function": {"name": "editor", "arguments": "{\"path\": \"main.py\"}"}}],
+             "tool_results": [{"name": "editor", "output": "edited main.py"}]}) + "\n")
     server = make_server(small_run, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     errors: list[str] = []
@@ -54,6 +61,10 @@ def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
             page.wait_for_selector("#details .diff .hl", timeout=30_000)
             diff = page.inner_text("#details .diff")
             assert "+print('child')" in diff and "-print('seed')" in diff
+            page.wait_for_selector('#trajectory [data-trajectory-shown="self_improve"]', timeout=30_000)
+            shown = page.inner_text("#trajectory")
+            assert HOSTILE in shown and "tool call editor" in shown and "edited main.py" in shown
+            assert page.query_selector("#trajectory img") is None   # agent text is shown, never run
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
             check_webgl_and_collapsed(page, f"http://127.0.0.1:{server.server_address[1]}/?webgl=1&limit=2")

@@ -81,6 +81,8 @@ def agent(run_dir: Path, agent_id: str) -> dict[str, Any]:
     details["diff_truncated"] = len(patch) > DIFF_CHARS
     details["diff_html"] = diff_html(details["diff"])
     details["paths"] = {}     # the API does not hand out file system paths
+    for task in details["evaluation"]["tasks"]:
+        task.pop("artifact_dir", None)
     return details
 
 

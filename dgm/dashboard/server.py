@@ -23,7 +23,7 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlparse(self.path)
-            path = unquote(url.path).rstrip("/") or "/"
+            path = url.path.rstrip("/") or "/"
             if path in ("/", "/plotly.min.js"):   # plotly's file never changes while a server runs: cached
                 self._send_file(path)
                 return
@@ -37,7 +37,8 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
                 return
             if body is None:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no such page {path}; expected /api/run, /api/agents, "
-                                                           "/api/agents/<id>, /api/tree or /api/policy"})
+                                                           "/api/agents/<id>, /api/agents/<id>/trajectories[/<name>], "
+                                                           "/api/tree or /api/policy"})
             else:
                 self._send(HTTPStatus.OK, body)
 
@@ -76,19 +77,30 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
 
 
 def route(run_dir: Path, path: str, query: dict[str, list[str]] | None = None) -> Any:
-    """The JSON for one GET path, or None for an unknown path. `/api/tree?limit=N&expand=a,b`:
-    collapse above N agents (default data.TREE_LIMIT), show these agents' children."""
+    """The JSON for one GET path (still percent-encoded: a task id may hold a '/'), or None for
+    an unknown path. `/api/tree?limit=N&expand=a,b`: collapse above N agents (default
+    data.TREE_LIMIT), show these agents' children."""
+    from dgm.dashboard import trajectories
+
     query = query or {}
-    if path == "/api/run":
+    parts = [unquote(part) for part in path.strip("/").split("/")]
+    if parts[:1] != ["api"]:
+        return None
+    parts = parts[1:]
+    if parts == ["run"]:
         return data.run_summary(run_dir)
-    if path == "/api/agents":
+    if parts == ["agents"]:
         return data.agents(run_dir)
-    if path.startswith("/api/agents/") and path.count("/") == 3:
-        return data.agent(run_dir, path.rsplit("/", 1)[1])
-    if path == "/api/tree":
+    if len(parts) == 2 and parts[0] == "agents":
+        return data.agent(run_dir, parts[1])
+    if len(parts) == 3 and parts[0] == "agents" and parts[2] == "trajectories":
+        return trajectories.index(run_dir, parts[1])
+    if len(parts) == 4 and parts[0] == "agents" and parts[2] == "trajectories":
+        return trajectories.trajectory(run_dir, parts[1], parts[3])
+    if parts == ["tree"]:
         expand = [a for value in query.get("expand", []) for a in value.split(",") if a]
         return data.tree(run_dir, _count(query, "limit", data.TREE_LIMIT), expand)
-    if path == "/api/policy":
+    if parts == ["policy"]:
         return data.policy_timeline(run_dir)
     return None
 

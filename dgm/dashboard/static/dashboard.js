@@ -60,8 +60,36 @@
         ', model spend $' + d.spend.dollars.toFixed(4) + ', ' + d.spend.tokens + ' tokens</p>' +
         '<p>asked to improve: ' + text(d.diagnosis_summary || '-') + '</p>' +
         '<h3>Diff against its parent</h3><div class="diff">' + d.diff_html + '</div>' +
-        (rows ? '<h3>Per-task results</h3><table><tr><th>task</th><th>stage</th><th>status</th><th>tokens</th></tr>' + rows + '</table>' : '');
+        (rows ? '<h3>Per-task results</h3><table><tr><th>task</th><th>stage</th><th>status</th><th>tokens</th></tr>' + rows + '</table>' : '') +
+        '<h3>Trajectories</h3><div id="trajectory-list"></div><div id="trajectory"></div>';
+      showTrajectories(a.id);
     }, function (err) { document.getElementById('details').innerHTML = '<h2>Agent ' + text(id) + '</h2><p>' + text(err.message) + '</p>'; });
+  }
+  function trajectoryPath(id, name) { return '/api/agents/' + encodeURIComponent(id) + '/trajectories' + (name == null ? '' : '/' + encodeURIComponent(name)); }
+  function showTrajectories(id) {
+    get(trajectoryPath(id)).then(function (list) {
+      var box = document.getElementById('trajectory-list');
+      if (!box) { return; }
+      box.innerHTML = list.length ? list.map(function (t) {
+        return '<button type="button" data-trajectory="' + text(t.name) + '">' + text(t.label) + '</button> ';
+      }).join('') : '<p>no trajectory kept</p>';
+      box.onclick = function (e) { var name = e.target.getAttribute('data-trajectory'); if (name != null) { showTrajectory(id, name); } };
+      if (list.length) { showTrajectory(id, list[0].name); }
+    }, function (err) { var box = document.getElementById('trajectory-list'); if (box) { box.textContent = err.message; } });
+  }
+  function showTrajectory(id, name) {
+    get(trajectoryPath(id, name)).then(function (t) {
+      var box = document.getElementById('trajectory');
+      if (!box) { return; }
+      var steps = t.steps.map(function (s) {
+        return '<div class="step"><b>step ' + text(s.step) + '</b>' + (s.content ? '<pre class="say">' + text(s.content) + '</pre>' : '') +
+          s.tool_calls.map(function (c) { return '<pre class="call">tool call ' + text(c.name) + ' ' + text(c.arguments) + '</pre>'; }).join('') +
+          s.tool_results.map(function (r) { return '<pre class="out">result of ' + text(r.name) + ': ' + text(r.output) + '</pre>'; }).join('') + '</div>';
+      }).join('');
+      box.innerHTML = '<h4 data-trajectory-shown="' + text(t.name) + '">' + text(t.label) + '</h4>' + (steps || '<p>no step</p>') +
+        (t.final ? '<p>end: ' + text(t.final.exit_reason) + ' after ' + text(t.final.steps) + ' steps' + (t.final.detail ? ': ' + text(t.final.detail) : '') + '</p>' : '') +
+        (t.cut ? '<p>(cut: ' + t.bytes + ' bytes in the file; only the start and the end record are shown)</p>' : '');
+    }, function (err) { var box = document.getElementById('trajectory'); if (box) { box.textContent = err.message; } });
   }
   function treeUrl() {
     if (frozen) { return '/api/tree'; }   // a report holds one tree (see dgm.dashboard.report)
@@ -77,6 +105,7 @@
     ids = agents.map(function (n) { return n.id; });
     cladeOf = clades.map(function (n) { return n.parent; });
     gl = agents.length > GL_LIMIT || options.get('webgl') === '1';
+    var lastRow = Math.max.apply(null, t.nodes.map(function (n) { return n.y; }).concat([0]));   // whole generations on a short axis
     var type = gl ? 'scattergl' : 'scatter';
     var nodes = {x: agents.map(function (n) { return n.x; }), y: agents.map(function (n) { return n.y; }),
       mode: 'markers', type: type, hoverinfo: 'text', name: 'agents',
@@ -95,7 +124,7 @@
     document.getElementById('tree-note').textContent = t.shown < t.agents ?
       'Showing ' + t.shown + ' of ' + t.agents + ' agents: the lineages of the best and the newest; a diamond +N folds the rest of a parent\'s children (click it to expand).' : '';
     return Plotly.react('tree', [edges, nodes, folds], {showlegend: false, margin: {t: 10, l: 50, r: 10, b: 30}, dragmode: 'pan',
-      hovermode: 'closest', xaxis: {visible: false}, yaxis: {title: {text: 'generation'}, autorange: 'reversed'}},
+      hovermode: 'closest', xaxis: {visible: false}, yaxis: {title: {text: 'generation'}, autorange: 'reversed', dtick: lastRow <= 20 ? 1 : null}},
       {scrollZoom: true, responsive: true}).then(function () {
       indexNodes();
       tagNodes();
