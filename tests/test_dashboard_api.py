@@ -119,6 +119,30 @@ def test_trajectories_are_named_not_pathed_and_clipped(served: str, small_run: P
     assert get(served + "/api/agents/g9c9/trajectories")[0] == 404
 
 
+def test_matrix_says_what_each_child_gained_and_lost(served: str, small_run: Path) -> None:
+    from dgm.archive.records import Evaluation
+    from dgm.archive.store import RunStore
+
+    results = {"g0c0": {"a": "unresolved", "b": "resolved", "c": "resolved"},
+               "g1c0": {"a": "resolved", "b": "unresolved", "c": "infra_error"},   # infra: says nothing
+               "g1c1": {"a": "resolved", "b": "resolved"}}
+    with RunStore.open(small_run) as store:
+        for agent_id, tasks in results.items():
+            for task, status in tasks.items():
+                store.add_evaluation(Evaluation(agent_id, task, 0, status))
+        store.add_evaluation(Evaluation("g2c0", "b", 0, "resolved"))
+    status, m = get(served + "/api/matrix")
+    assert status == 200 and m["tasks"] == ["b", "a", "c"] and m["agents_with_results"] == 4   # most solved first
+    rows = {a["id"]: (a["gained"], a["lost"], cells) for a, cells in zip(m["agents"], m["cells"])}
+    assert [a["id"] for a in m["agents"]] == ["g0c0", "g1c0", "g2c0", "g1c1"]   # depth-first
+    assert rows["g0c0"] == ([], [], [1, 0, 1])
+    assert rows["g1c0"] == (["a"], ["b"], [0, 1, None])
+    assert rows["g2c0"] == (["b"], [], [1, None, None])
+    assert rows["g1c1"] == (["a"], [], [1, 1, None])
+    status, m = get(served + "/api/matrix?limit=1")
+    assert status == 200 and len(m["agents"]) == len(m["cells"]) == 1
+
+
 def test_policy_events_read_as_sentences() -> None:
     assert describe("policy_kept", {"generation": 6, "policy": "p1", "meta_fitness": 0.125, "reason": "kept: better"}) \
         == "generation 6: policy p1 was kept (meta-fitness +0.1250): kept: better"

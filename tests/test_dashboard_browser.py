@@ -31,12 +31,15 @@ def chromium() -> str:
 
 def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
+    from dgm.archive.records import Evaluation
     from dgm.archive.store import RunStore
 
     with RunStore.open(small_run) as store:   # a real change for the diff
         (small_run.parent / "child").mkdir()
         (small_run.parent / "child" / "main.py").write_text("print('child')\n")
         store.add_agent("g2c1", "g1c0", store.commit_agent("g2c1", "g1c0", source=small_run.parent / "child"))
+        for agent_id, status in (("g0c0", "unresolved"), ("g1c1", "resolved")):   # g1c1 (best) gains t1
+            store.add_evaluation(Evaluation(agent_id, "t1", 0, status))
         store.write_artifact("g2c1", "self_improve/trajectory.jsonl", json.dumps(
             {"type": "step", "step": 1, "response": {"content": HOSTILE},
              "tool_calls": [{"function": {"name": "editor", "arguments": "{\"path\": \"main.py\"}"}}],
@@ -52,6 +55,9 @@ def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
             page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 5", timeout=30_000)
+            page.wait_for_selector('#lineage-changes [data-lineage-agent="g1c1"]', timeout=30_000)
+            assert "gained t1; lost none" in page.inner_text('#lineage-changes [data-lineage-agent="g1c1"]')
+            assert page.query_selector("#matrix .hm image") is not None   # the heatmap is drawn
             with RunStore.open(small_run) as store:   # the run goes on: the page follows without a reload
                 store.add_agent("g3c0", "g2c1", store.commit_agent("g3c0", "g2c1", diff=b""))
             page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 6", timeout=30_000)

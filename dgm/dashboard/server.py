@@ -17,6 +17,9 @@ from dgm.dashboard import data
 from dgm.errors import DgmError
 
 
+MATRIX_LIMIT = 300   # rows of /api/matrix unless ?limit=N (beyond: the collapsed tree's agents)
+
+
 def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A server for `run_dir` (port 0: any free port; read it from `server.server_address`)."""
 
@@ -38,7 +41,7 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
             if body is None:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no such page {path}; expected /api/run, /api/agents, "
                                                            "/api/agents/<id>, /api/agents/<id>/trajectories[/<name>], "
-                                                           "/api/tree or /api/policy"})
+                                                           "/api/tree, /api/matrix or /api/policy"})
             else:
                 self._send(HTTPStatus.OK, body)
 
@@ -79,8 +82,9 @@ def make_server(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Thread
 def route(run_dir: Path, path: str, query: dict[str, list[str]] | None = None) -> Any:
     """The JSON for one GET path (still percent-encoded: a task id may hold a '/'), or None for
     an unknown path. `/api/tree?limit=N&expand=a,b`: collapse above N agents (default
-    data.TREE_LIMIT), show these agents' children."""
+    data.TREE_LIMIT), show these agents' children. `/api/matrix?limit=N`: at most N rows."""
     from dgm.dashboard import trajectories
+    from dgm.dashboard.matrix import matrix
 
     query = query or {}
     parts = [unquote(part) for part in path.strip("/").split("/")]
@@ -102,6 +106,8 @@ def route(run_dir: Path, path: str, query: dict[str, list[str]] | None = None) -
         return data.tree(run_dir, _count(query, "limit", data.TREE_LIMIT), expand)
     if parts == ["policy"]:
         return data.policy_timeline(run_dir)
+    if parts == ["matrix"]:
+        return matrix(run_dir, _count(query, "limit", MATRIX_LIMIT))
     return None
 
 

@@ -145,6 +145,30 @@
     Plotly.react('spend', [{type: 'bar', x: x, y: g.map(function (s) { return s.dollars; }), name: 'dollars'}],
       {xaxis: {title: {text: 'generation'}}, yaxis: {title: {text: 'model spend ($)'}, rangemode: 'tozero'}, margin: {t: 10}}, {responsive: true});
   }
+  function drawMatrix(m, run) {
+    var note = document.getElementById('matrix-note');
+    if (!m.agents.length) { note.textContent = 'No task results yet.'; document.getElementById('lineage-changes').innerHTML = ''; return; }
+    note.textContent = m.agents.length + ' agents (of ' + m.agents_with_results + ' with results, depth-first: a lineage reads downwards) x ' +
+      m.tasks.length + ' tasks. Light green: solved, grey: not solved, blank: not run, dark green: gained against the parent, red: lost against it.';
+    // z: 0 not solved, 1 solved, 2 gained (solved, the parent did not), -1 lost (the parent solved it)
+    var z = m.cells.map(function (row, i) {
+      var a = m.agents[i];
+      return row.map(function (v, j) { var t = m.tasks[j]; return v == null ? null : a.gained.indexOf(t) >= 0 ? 2 : a.lost.indexOf(t) >= 0 ? -1 : v; });
+    });
+    var words = {'-1': 'lost (the parent solved it)', '0': 'not solved', '1': 'solved', '2': 'gained (the parent did not solve it)'};
+    var hover = z.map(function (row, i) { return row.map(function (v, j) { return m.agents[i].id + ' x ' + m.tasks[j] + ': ' + (v == null ? 'not run' : words[v]); }); });
+    Plotly.react('matrix', [{type: 'heatmap', z: z, x: m.tasks, y: m.agents.map(function (a) { return a.id; }), text: hover, hoverinfo: 'text',
+      zmin: -1.5, zmax: 2.5, showscale: false, xgap: 1, ygap: 1,   // four bands, each value in the middle of one
+      colorscale: [[0, '#d73027'], [0.25, '#d73027'], [0.25, '#e0e0e0'], [0.5, '#e0e0e0'], [0.5, '#a6d96a'], [0.75, '#a6d96a'], [0.75, '#1a6630'], [1, '#1a6630']]}],
+      {margin: {t: 10, l: 70, b: 90}, yaxis: {autorange: 'reversed', type: 'category'}, xaxis: {type: 'category', tickangle: -45}}, {responsive: true});
+    var byId = {};
+    m.agents.forEach(function (a) { byId[a.id] = a; });
+    document.getElementById('lineage-changes').innerHTML = run.best_lineage.filter(function (id) { return byId[id]; }).map(function (id) {
+      var a = byId[id];
+      return '<li data-lineage-agent="' + text(id) + '">' + text(id) + ' (generation ' + a.generation + ', ' + a.solved + ' solved): ' +
+        (a.parent == null ? 'the seed' : 'gained ' + (text(a.gained.join(', ')) || 'none') + '; lost ' + (text(a.lost.join(', ')) || 'none')) + '</li>';
+    }).join('') || '<li>no agent of the best lineage has results</li>';
+  }
   function redrawTree() { return get(treeUrl()).then(drawTree); }
   function drawPolicy(events) {
     document.getElementById('policy').innerHTML = events.map(function (e) { return '<li>' + text(e.text) + '</li>'; }).join('') || '<li>no policy event</li>';
@@ -163,6 +187,7 @@
       if (!showRun(run)) { return; }
       redrawTree().then(function () { drawCharts(run); });
       get('/api/policy').then(drawPolicy);
+      get('/api/matrix').then(function (m) { drawMatrix(m, run); });
     });
   }
   function listen() {
@@ -181,6 +206,7 @@
       listen();
       drawCharts(answers[0]);
       get('/api/policy').then(drawPolicy);
+      get('/api/matrix').then(function (m) { drawMatrix(m, answers[0]); });
       if (!frozen) { setInterval(refresh, 2000); }
     });
   });
