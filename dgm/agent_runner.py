@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from dgm import log
 from dgm.config import SandboxConfig
 from dgm.errors import DgmError
+from dgm.evaluation import build_outputs
 
 if TYPE_CHECKING:
     from dgm.llm.gateway import Gateway
@@ -37,8 +38,8 @@ CONTEXT = "/opt/dgm/improve/context.json"   # the improvement procedure's input,
 BASELINE_GIT = "/work/.dgm-baseline.git"
 DIFF_FILE = "/tmp/dgm-agent.diff"
 GIT_SECONDS = 120.0
-# Caches that tools write while the agent tests its work; they are never part of a solution.
-EXCLUDED = "__pycache__/\n.pytest_cache/\n"
+# Caches and build outputs that tools write while the agent tests its work; never part of a solution.
+EXCLUDED = build_outputs.gitignore().replace("\n", "\\n")
 
 _BASELINE_SCRIPT = f"""set -e
 git init -q

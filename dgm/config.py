@@ -144,20 +144,25 @@ class ExecutorConfig(Section):
 
 
 class LanguageConfig(Section):
-    """How one Polyglot language runs: an image with its toolchain, and its test command."""
+    """How one Polyglot language runs; every field defaults to the built-in setting of the six
+    languages (dgm/benchmarks/polyglot_languages.py). Another language needs image and test_command."""
 
-    image: str | None = Field(default=None, description="image with the toolchain, git and bash; python: the sandbox image")
-    test_command: str | None = Field(default=None, description="{tests}: the test files, {report}: where the per-test report goes; python: python3 -m pytest {tests}")
-    results: str = Field(default="pytest", description="how per-test results are read (a name in dgm.evaluation.results.FORMATS: pytest, junit, ...)")
+    image: str | None = Field(default=None, description="image with the toolchain, git and bash (default: the image of `dgm sandbox build --languages`; python: the sandbox image)")
+    test_command: str | None = Field(default=None, description="{tests}: the test files, {exercise}: its name, {report}: where the runner writes its per-test results")
+    results: str | None = Field(default=None, description="how per-test results are read (a name in dgm.evaluation.results.FORMATS: pytest, junit, go_test_json, ...; default: the language's built-in)")
 
     @field_validator("results")
     @classmethod
-    def _known_format(cls, value: str) -> str:
+    def _known_format(cls, value: str | None) -> str | None:
         from dgm.evaluation.results import FORMATS
 
-        if value not in FORMATS:
+        if value is not None and value.partition(":")[0] not in FORMATS:
             raise ValueError(f"unknown results format {value!r} (expected one of {', '.join(sorted(FORMATS))})")
         return value
+
+
+def _all_languages() -> dict[str, LanguageConfig]:
+    return {name: LanguageConfig() for name in ("cpp", "go", "java", "javascript", "python", "rust")}
 
 
 class BenchmarkConfig(Section):
@@ -168,7 +173,7 @@ class BenchmarkConfig(Section):
     image: str | None = Field(default=None, description="swebench: image name template over {instance_id} and {docker_id}")
     test_command: str | None = Field(default=None, description="swebench: test command template over {test_files}")
     task_ids: list[str] | None = Field(default=None, description="only these tasks of the suite (in this order)")
-    languages: dict[str, LanguageConfig] = Field(default_factory=lambda: {"python": LanguageConfig()}, description="polyglot: the languages to load")
+    languages: dict[str, LanguageConfig] = Field(default_factory=_all_languages, description="polyglot: the languages to load (default: all six; a language missing from the checkout is skipped unless named)")
 
     @model_validator(mode="after")
     def _path_where_needed(self) -> "BenchmarkConfig":

@@ -162,13 +162,19 @@ def test_polyglot_fixture_loads_python_exercises():
 
 
 def test_polyglot_other_languages_need_image_and_test_command(tmp_path: Path):
-    with pytest.raises(TaskError, match=r"languages\.go\.image: missing"):
+    with pytest.raises(TaskError, match=r"languages\.kotlin\.image: missing"):
+        polyglot.load(FIXTURES / "polyglot", [polyglot.Language("kotlin")])
+    shutil.copytree(FIXTURES / "polyglot" / "python", tmp_path / "kotlin")
+    with pytest.raises(TaskError, match=r"languages\.kotlin\.test_command: missing"):
+        polyglot.load(tmp_path, [polyglot.Language("kotlin", image="kotlin-dgm")])
+    tasks = polyglot.load(tmp_path, [polyglot.Language("kotlin", image="kotlin-dgm", test_command="gradle test {tests}")])
+    assert tasks[0].image == "kotlin-dgm" and tasks[0].test_command == "gradle test leap_test.py"
+    # A built-in language needs neither; one named in the config must be in the checkout.
+    with pytest.raises(TaskError, match=r"go/exercises/practice: not found"):
         polyglot.load(FIXTURES / "polyglot", [polyglot.Language("go")])
-    shutil.copytree(FIXTURES / "polyglot" / "python", tmp_path / "go")
-    with pytest.raises(TaskError, match=r"languages\.go\.test_command: missing"):
-        polyglot.load(tmp_path, [polyglot.Language("go", image="golang-dgm")])
-    tasks = polyglot.load(tmp_path, [polyglot.Language("go", image="golang-dgm", test_command="go test {tests}")])
-    assert tasks[0].image == "golang-dgm" and tasks[0].test_command == "go test leap_test.py"
+    with pytest.raises(TaskError, match=r"no <language>/exercises/practice/ folder"):
+        polyglot.load(tmp_path, [polyglot.Language("go")], every_language_required=False)
+
 
 
 def test_suites_that_read_files_require_a_path():

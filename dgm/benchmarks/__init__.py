@@ -36,7 +36,7 @@ def load_suite(config: BenchmarkConfig) -> list[Task]:
 
         assert path is not None
         languages = [polyglot.Language(name, lang.image, lang.test_command, lang.results) for name, lang in config.languages.items()]
-        return polyglot.load(path, languages)
+        return polyglot.load(path, languages, every_language_required="languages" in config.model_fields_set)
     if config.name == "scored":
         from dgm.benchmarks import scored
 

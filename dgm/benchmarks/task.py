@@ -75,6 +75,9 @@ class Task:
     fail_to_pass: tuple[str, ...] = ()   # SWE-bench: the expected tests the fix must make pass (rule "swebench")
     score_command: str | None = None     # `scored` suite: graded by this command's score, not by tests
     scorer: Mapping[str, bytes] = field(default_factory=dict)   # `scored`: files mounted read-only at /work/scorer
+    # Paths the grader restores like tests (see protect.matches_protected for the pattern syntax):
+    # a Polyglot exercise's build files and its runner's configuration and hooks.
+    protected_paths: tuple[str, ...] = ()
 
     @functools.cached_property
     def solution(self) -> bytes | None:

@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     how.add_argument("--dockerfile", dest="method", action="store_const", const="dockerfile",
                      help="docker build sandbox/Dockerfile (needs the base image or a registry)")
     build.add_argument("--force", action="store_true", help="rebuild even when the tag exists")
+    build.add_argument("--languages", metavar="LIST",
+                       help="also the Polyglot language images: 'all' or e.g. go,rust (cpp, go, java, javascript, python, rust)")
     build.set_defaults(method="auto")
     check = sub.add_parser("check", help="run the hardening conformance checks against the live daemon")
     check.add_argument("--image", help="image to check (default: the current recipe's tag)")
@@ -27,9 +29,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _build(args: argparse.Namespace) -> int:
     from dgm.sandbox import image
 
+    wanted: list[str] = []
+    if args.languages is not None:
+        from dgm.sandbox import languages
+
+        wanted = languages.parse_languages(args.languages)
     result = image.build(args.method, force=args.force)
     verb = f"built with the {result.method} recipe" if result.built else "already present"
     print(f"{result.tag} {verb}")
+    for language in wanted:
+        if language == "python":
+            continue
+        done = languages.build(language, force=args.force)
+        print(f"{done.tag} {'built in %.0f s' % done.seconds if done.built else 'already present'}")
     return 0
 
 

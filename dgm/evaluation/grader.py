@@ -5,7 +5,8 @@ line of its code runs:
 1. the task's starting workspace is laid out and committed as a git baseline;
 2. the diff is applied (a diff that does not apply is an unresolved task, with git's reason);
 3. every path the diff touched (from the diff's headers and from git's view of the result) that is
-   a test location, test configuration or a shadow of the test runner is reverted (`protect`);
+   a test location, test configuration, a shadow of the test runner, a build output or one of the
+   task's protected paths (build files, runner hooks) is reverted (`protect`);
 4. the hidden test files are written (and the task's test patch applied) over the result;
 5. the test command runs as the task's results format prepares it (`dgm.evaluation.results`:
    for pytest a grader-owned plugin, loaded from outside the workspace, writes exact node ids
@@ -165,7 +166,7 @@ def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
     if not applied.ok:
         raise GradingError(f"task {task.id}: preparing the grading workspace failed: {applied.output.strip()[-300:]}")
     changed, shadows = _lists(sb.read(f"{scratch}/inspect"))
-    reverted = protect.to_revert(touched_paths(diff) | changed, task.test_paths, shadows)
+    reverted = protect.to_revert(touched_paths(diff) | changed, task.test_paths, shadows, task.protected_paths)
     if reverted:
         sb.write(f"{scratch}/revert", b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in reverted))
     return LaidOut(scratch, reverted=reverted)

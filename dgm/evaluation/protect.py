@@ -7,12 +7,20 @@ An agent is graded on its source changes, not on changes to what judges them. Th
 - would shadow the test runner: `pytest`/`_pytest` modules, site customisation hooks, or any
   new top-level module whose name the grading image already provides (found in the sandbox);
 - is byte code (`__pycache__/`, `*.pyc`): Python may load a hash-based .pyc without checking
-  that it matches its source, so shipped byte code could stand in for a hidden test.
+  that it matches its source, so shipped byte code could stand in for a hidden test;
+- is a build output (`build_outputs`: `target/`, `node_modules/`, `*.class`, ...), which could
+  stand in for what the grader builds;
+- matches one of the task's protected paths (`Task.protected_paths`): a Polyglot exercise's
+  build files and its language's runner configuration and hooks (`package.json`, `build.rs`,
+  `CMakeLists.txt`, a new `*_test.go` with a TestMain, ...).
 """
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import PurePosixPath
+
+from dgm.evaluation.build_outputs import is_build_output
 
 CONFIG_FILES = frozenset({"conftest.py", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml"})
 RUNNER_MODULES = frozenset({"pytest", "_pytest", "sitecustomize", "usercustomize"})
@@ -52,10 +60,27 @@ def reason_to_revert(path: str, test_files: set[str], test_dirs: set[str]) -> st
         return "shadows the test runner"
     if "__pycache__" in parts or path.endswith(".pyc"):
         return "byte code"
+    if is_build_output(path):
+        return "build output"
     return None
 
 
-def to_revert(touched: set[str], test_paths: tuple[str, ...], shadowing_entries: set[str]) -> dict[str, str]:
+def matches_protected(path: str, patterns: tuple[str, ...]) -> bool:
+    """A pattern with a `/` names a path and everything below it (`src/test`); one without names
+    any path component, with shell wildcards (`*_test.go`, `node_modules`, `babel.config.*`)."""
+    parts = PurePosixPath(path).parts
+    for pattern in patterns:
+        if "/" in pattern.rstrip("/"):
+            stem = pattern.rstrip("/")
+            if path == stem or path.startswith(stem + "/") or stem.startswith(path + "/"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def to_revert(touched: set[str], test_paths: tuple[str, ...], shadowing_entries: set[str],
+              protected: tuple[str, ...] = ()) -> dict[str, str]:
     """path -> reason for every touched path the grader must undo.
 
     `shadowing_entries` are top-level workspace entries the diff created whose module name the
@@ -67,6 +92,8 @@ def to_revert(touched: set[str], test_paths: tuple[str, ...], shadowing_entries:
         reason = reason_to_revert(path, files, dirs)
         if reason is None and PurePosixPath(path).parts[0] in shadowing_entries:
             reason = "shadows an installed module"
+        if reason is None and matches_protected(path, protected):
+            reason = "build file or test-runner hook"
         if reason is not None:
             out[path] = reason
     return out

@@ -39,13 +39,21 @@ class ImageMissing(DgmError):
     """The sandbox image a run asks for is not in the local Docker daemon."""
 
 
-def recipe_hash(recipe_dir: Path = RECIPE_DIR) -> str:
-    """12 hex digits over the names, modes and contents of the recipe files."""
+# The language images' recipes (dgm/sandbox/languages.py) live in the recipe directory's
+# languages/ folder but are not part of the Python image: editing one rebuilds that language only.
+LANGUAGES_SUBDIR = "languages"
+
+
+def recipe_hash(recipe_dir: Path = RECIPE_DIR, *, prefix: str = "") -> str:
+    """12 hex digits over the names, modes and contents of the recipe files, without languages/
+    (`prefix` is hashed first: a language image folds in its build script and base image tag)."""
     if not recipe_dir.is_dir():
         raise DgmError(f"sandbox recipe directory not found: {recipe_dir} (expected the repository's sandbox/ folder, or the dgm package's bundled copy)")
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(prefix.encode())
     for path in sorted(p for p in recipe_dir.rglob("*") if p.is_file() and not _is_cache(p, recipe_dir)):
         rel = path.relative_to(recipe_dir).as_posix()
+        if rel.startswith(LANGUAGES_SUBDIR + "/"):
+            continue
         executable = os.access(path, os.X_OK)
         digest.update(f"{rel}\0{int(executable)}\0".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())

@@ -27,8 +27,10 @@ printed text alone. Each runner reports them its own way, so the way is a strate
   least one must exist). Tests that are neither expected nor selected never count.
 
 Formats: `pytest` (grader plugin, exact node ids as `pytest -rA` prints them), `junit` (generic
-JUnit XML at `{report}`), `swebench_log:<repo>` (the official SWE-bench log parser of a repository
-whose runner is not pytest, over the captured output). Register another by adding `name: "module:Class"` to FORMATS (classes
+JUnit XML at `{report}`; `junit:all` counts every reported test as hidden), `swebench_log:<repo>`
+(the official SWE-bench log parser of a repository whose runner is not pytest, over the captured
+output), and the Polyglot runners' own reports at `{report}`: `go_test_json` (`go test -json`),
+`libtest_logfile` (Rust's `--logfile`), `jest_json` (`jest --json --outputFile`). Register another by adding `name: "module:Class"` to FORMATS (classes
 are imported on first use). How outcomes become a verdict is the other seam, `verdict.py`.
 """
 
@@ -55,6 +57,9 @@ FORMATS: dict[str, str] = {
     "pytest": "dgm.evaluation.results.pytest_plugin:PytestFormat",
     "junit": "dgm.evaluation.results.junit:JUnitFormat",
     "swebench_log": "dgm.benchmarks.swebench_official:OfficialLogFormat",
+    "go_test_json": "dgm.evaluation.results.go_json:GoTestJsonFormat",
+    "libtest_logfile": "dgm.evaluation.results.libtest:LibtestLogfileFormat",
+    "jest_json": "dgm.evaluation.results.jest:JestJsonFormat",
 }
 
 

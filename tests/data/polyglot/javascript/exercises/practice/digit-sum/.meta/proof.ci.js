@@ -1,0 +1,4 @@
+export const digitSum = (n) =>
+  String(n)
+    .split('')
+    .reduce((sum, digit) => sum + Number(digit), 0);

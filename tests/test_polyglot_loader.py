@@ -1,0 +1,115 @@
+"""The Polyglot loader for the five languages beyond Python, host side (no Docker).
+
+The exercises under tests/data/polyglot are written for these tests in Exercism's layout (one
+per language, `digit-sum`); test_polyglot_grading.py grades them in the language images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dgm.benchmarks import load_suite, polyglot
+from dgm.config import BenchmarkConfig, LanguageConfig
+from dgm.errors import DgmError
+from dgm.evaluation import build_outputs, protect
+from dgm.sandbox import languages
+
+DATA = Path(__file__).parent / "data" / "polyglot"
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return {t.id.split("/")[0]: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))}
+
+
+def test_all_languages_load_by_default_and_missing_ones_are_skipped(tasks):
+    assert sorted(tasks) == ["cpp", "go", "java", "javascript", "rust"]     # no python folder here
+    for name, task in tasks.items():
+        assert task.image == languages.tag(name)
+        assert not any(p.split("/")[0] in (".meta", ".docs") for p in task.workspace)
+    with pytest.raises(DgmError, match="python/exercises/practice: not found"):
+        load_suite(BenchmarkConfig(name="polyglot", path=str(DATA), languages={"python": LanguageConfig()}))
+
+
+def test_skipped_tests_are_unskipped_in_the_hidden_copies(tasks):
+    assert b"#[ignore]" not in tasks["rust"].hidden_tests["tests/digit-sum.rs"]
+    assert b"#[test]\nfn several_digits()" in tasks["rust"].hidden_tests["tests/digit-sum.rs"]
+    js = tasks["javascript"].hidden_tests["digit-sum.spec.js"]
+    assert b"xtest" not in js and js.count(b"test(") == 3
+    java = tasks["java"].hidden_tests["src/test/java/DigitSumTest.java"]
+    assert b"@Disabled" not in java and java.count(b"@Test") == 3
+    assert "-DEXERCISM_RUN_ALL_TESTS=1" in tasks["cpp"].test_command
+    assert "--include-ignored" in tasks["rust"].test_command
+
+
+def test_commands_name_the_exercise_and_the_test_targets(tasks):
+    assert "--test \"$s\"" in tasks["rust"].test_command and "for s in digit-sum;" in tasks["rust"].test_command
+    assert "/tmp/dgm-cpp/digit-sum" in tasks["cpp"].test_command
+    assert tasks["javascript"].test_command.endswith("--outputFile={report} digit-sum.spec.js")
+    assert {name: t.results for name, t in tasks.items()} == {
+        "cpp": "junit:all", "go": "go_test_json", "java": "junit", "javascript": "jest_json", "rust": "libtest_logfile"}
+
+
+def test_reference_files_land_on_the_solution_files(tasks):
+    expected = {"go": {"digit_sum.go"}, "rust": {"src/lib.rs"}, "javascript": {"digit-sum.js"},
+                "cpp": {"digit_sum.cpp", "digit_sum.h"}, "java": {"src/main/java/DigitSum.java"}}
+    for name, task in tasks.items():
+        assert set(task.solution_files) == expected[name], name
+        assert set(task.solution_files) <= set(task.workspace)
+
+
+def test_editor_files_stay_visible_and_are_restored_and_build_files_are_protected(tasks):
+    go = tasks["go"]
+    assert "cases_test.go" in go.workspace and go.hidden_tests["cases_test.go"] == go.workspace["cases_test.go"]
+    assert "go.mod" in go.protected_paths and "*_test.go" in go.protected_paths
+    assert {"package.json", "babel.config.js"} <= set(tasks["javascript"].protected_paths)
+    assert {"CMakeLists.txt", "test/catch.hpp", "test/tests-main.cpp"} <= set(tasks["cpp"].protected_paths)
+    assert {"build.gradle", "src/test"} <= set(tasks["java"].protected_paths)
+    assert {"build.rs", ".cargo", "Cargo.toml"} <= set(tasks["rust"].protected_paths)
+    for task in tasks.values():
+        assert not set(task.solution_files) & set(task.protected_paths)
+
+
+@pytest.mark.parametrize("path, patterns, hit", [
+    ("extra_test.go", ("*_test.go",), True),
+    ("sub/dir/zz_test.go", ("*_test.go",), True),
+    ("digit_sum.go", ("*_test.go",), False),
+    ("src/test/java/Fake.java", ("src/test",), True),
+    ("src", ("src/test",), True),                # replacing an ancestor by a file or link
+    ("src/main/java/DigitSum.java", ("src/test",), False),
+    ("babel.config.mjs", ("babel.config.*",), True),
+    ("node_modules/jest/bin/jest.js", ("node_modules",), True),
+    (".cargo/config.toml", (".cargo",), True),
+])
+def test_protected_patterns(path, patterns, hit):
+    assert protect.matches_protected(path, patterns) is hit
+
+
+def test_build_outputs_are_undone_in_every_suite_and_excluded_from_agent_diffs():
+    for path in ("target/debug/deps/x", "build/digit-sum", "a/node_modules/m.js", "Foo.class", "x.o",
+                 "CMakeCache.txt", "CMakeFiles/x.dir/flags.make"):
+        assert build_outputs.is_build_output(path), path
+        assert protect.to_revert({path}, ("t_test.py",), set())[path] == "build output"
+    for path in ("src/lib.rs", "targets.py", "builder/x.py"):
+        assert not build_outputs.is_build_output(path), path
+    assert "target/\n" in build_outputs.gitignore() and "*.class\n" in build_outputs.gitignore()
+
+
+def test_a_language_override_and_an_unknown_results_format():
+    cfg = BenchmarkConfig(name="polyglot", path=str(DATA),
+                          languages={"go": LanguageConfig(image="my-go", test_command="go test -json ./... > {report}")})
+    (task,) = load_suite(cfg)
+    assert task.image == "my-go" and task.test_command == "go test -json ./... > {report}" and task.results == "go_test_json"
+    assert LanguageConfig(results="junit:all").results == "junit:all"
+    with pytest.raises(ValueError, match="unknown results format 'tap'"):
+        LanguageConfig(results="tap")
+
+
+def test_language_list_parsing():
+    assert languages.parse_languages("all") == list(languages.LANGUAGES)
+    assert languages.parse_languages("rust, go") == ["go", "rust"]
+    with pytest.raises(DgmError, match="unknown language.*kotlin"):
+        languages.parse_languages("go,kotlin")
+    assert polyglot.Language("go").results is None
