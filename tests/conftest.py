@@ -75,6 +75,19 @@ def scripted_run(tmp_path_factory: pytest.TempPathFactory, docker_ready: None) -
 
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium for the page tests (driven by Playwright, which needs no browser of its own)."""
+    import shutil
+
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("DGM_REQUIRE_DOCKER") == "1":
+            pytest.fail("chromium is missing (scripts/setup.sh installs it); CI must not skip the page tests")
+        pytest.skip("chromium is not installed (scripts/setup.sh installs it)")
+    return path
+
+
 @pytest.fixture
 def small_run(tmp_path: Path) -> Path:
     """A hand-made run without sandboxes: seed (3/10) -> g1c0 (5/10 30/50) -> g2c0 (invalid);

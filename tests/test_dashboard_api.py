@@ -158,3 +158,14 @@ def test_non_loopback_hosts_are_told_apart() -> None:
 def test_serve_refuses_a_directory_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", str(tmp_path), "--port", "0"]) == 2
     assert "is not a dgm run" in capsys.readouterr().err
+
+
+def test_layout_puts_parents_over_their_children_and_colours_by_score() -> None:
+    from dgm.dashboard.tree import UNSCORED, layout, score_colour
+
+    children = {"s": ["a", "b"], "a": ["c", "d"]}
+    places = layout(["s"], children, {"s": 0, "a": 1, "b": 1, "c": 2, "d": 2})
+    assert len(set(places.values())) == len(places) == 5   # no two nodes on one spot
+    assert places["a"] == ((places["c"][0] + places["d"][0]) / 2, 1)
+    assert places["s"][0] == (places["a"][0] + places["b"][0]) / 2 and places["c"][1] == 2
+    assert score_colour(1.0) == "#1a9850" and score_colour(0.0) == "#d73027" and score_colour(None) == UNSCORED

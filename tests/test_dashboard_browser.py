@@ -6,8 +6,6 @@ screenshot is kept under test-artifacts/dashboard/."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -20,16 +18,7 @@ ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 HOSTILE = "<img src=x onerror=\"document.title='owned'\"> done"
 
 
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        if os.environ.get("DGM_REQUIRE_DOCKER") == "1":
-            pytest.fail("chromium is missing (scripts/setup.sh installs it); CI must not skip the dashboard test")
-        pytest.skip("chromium is not installed (scripts/setup.sh installs it)")
-    return path
-
-
-def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
+def test_page_draws_grows_and_shows_a_diff(small_run: Path, chromium: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     from dgm.archive.records import Evaluation
     from dgm.archive.store import RunStore
@@ -49,7 +38,7 @@ def test_page_draws_grows_and_shows_a_diff(small_run: Path) -> None:
     errors: list[str] = []
     try:
         with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))

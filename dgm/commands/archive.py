@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     export = action("export", "one flat record per agent (jsonl or csv), e.g. for pandas", json_flag=False)
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
-    report = action("report", "write one self-contained HTML report (tree, scores, spend, policy timeline)",
+    report = action("report", "write the dashboard page (dgm serve) frozen into one self-contained HTML file",
                     json_flag=False)
     report.add_argument("--out", type=Path, metavar="FILE", help="default: RUN_DIR/report.html")
     action("check", "verify commits, parents, artifacts and jobs; exit 1 listing any problem", json_flag=False)
@@ -474,11 +474,10 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from dgm.archive import report
+    from dgm.dashboard import report
 
     out = args.out or args.run_dir / "report.html"
-    with _store(args.run_dir) as store:
-        html = report.render(report.collect(store))
+    html = report.render(args.run_dir)   # not a run: one line, exit 2, nothing written
     tmp = out.with_name(f".{out.name}.tmp")
     with _open_for_writing(tmp) as handle:
         handle.write(html)

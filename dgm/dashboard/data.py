@@ -51,7 +51,6 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
     best = archive.best()
     return {
         "name": Path(run_dir).resolve().name,
-        "directory": str(Path(run_dir).resolve()),
         "state": state,
         "version": fingerprint,
         "agents": len(archive),

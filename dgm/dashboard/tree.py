@@ -17,6 +17,17 @@ from typing import Any
 from dgm.archive.views import Archive
 
 CLADE_PREFIX = "clade:"
+UNSCORED = "#b8b8b8"
+
+
+def score_colour(score: float | None) -> str:
+    """Red (0) through yellow (0.5) to green (1); grey when unscored."""
+    if score is None:
+        return UNSCORED
+    low, mid, high = (215, 48, 39), (254, 224, 139), (26, 152, 80)
+    value = min(max(score, 0.0), 1.0)
+    start, end, t = (low, mid, value * 2) if value <= 0.5 else (mid, high, (value - 0.5) * 2)
+    return "#" + "".join(f"{round(a + (b - a) * t):02x}" for a, b in zip(start, end))
 
 
 def kept_agents(archive: Archive, limit: int, expand: Iterable[str] = ()) -> set[str]:
@@ -80,8 +91,6 @@ def layout(roots: Sequence[str], children: dict[str, list[str]], row: dict[str, 
 
 def tree(archive: Archive, limit: int, expand: Iterable[str] = ()) -> dict[str, Any]:
     """{"nodes": agents and clades with x, y and what marks them, "agents": total, "shown": n}."""
-    from dgm.archive.report import score_colour
-
     keep = kept_agents(archive, limit, expand)
     on_best = set(archive.best_lineage())
     children: dict[str, list[str]] = {}
