@@ -53,8 +53,9 @@ def _rust_unskip(text: str) -> str:
 _GO = "go test -count=1 -json . > {report}; rc=$?; cat {report}; exit $rc"
 # Per test file: list its tests (`listed NAME` lines: a test the log file then lacks did not run
 # to its end), run them all with libtest's --logfile, and collect both into {report}.
-_RUST = ("rc=0; for s in {stems}; do cargo test -q --offline --test \"$s\" -- --include-ignored --list "
-         "2>/dev/null | sed -n 's/^\\(.*\\): test$/listed \\1/p' >> {report}; "
+RUST_LISTING = ("cargo test -q --offline --test \"$s\" -- --include-ignored --list 2>/dev/null | "
+                "sed -n 's/^\\(.*\\): test$/listed \\1/p' >> {report}; ")
+_RUST = ("rc=0; for s in {stems}; do " + RUST_LISTING +
          "cargo test --offline --test \"$s\" -- --include-ignored "
          "--logfile /tmp/dgm-libtest-\"$s\".log || rc=1; cat /tmp/dgm-libtest-\"$s\".log >> {report} "
          "2>/dev/null; done; exit $rc")

@@ -9,5 +9,5 @@ var testCases = []struct {
 	{"zero", 0, 0},
 	{"one digit", 7, 7},
 	{"several digits", 4096, 19},
-	{"all nines", 999999, 54},
+	{"large number", 1234567890123, 51},
 }

@@ -11,9 +11,3 @@ func TestDigitSum(t *testing.T) {
 		})
 	}
 }
-
-func TestLargeNumber(t *testing.T) {
-	if got := DigitSum(1234567890123); got != 51 {
-		t.Fatalf("DigitSum(1234567890123) = %d, want 51", got)
-	}
-}
