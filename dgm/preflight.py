@@ -11,7 +11,7 @@ refused start leaves nothing behind.
 - `check_script`: the scripted model's script exists and parses.
 - `check_models`: each distinct configured model answers one minimal call (max_tokens=1, no
   retries, not recorded, not metered). `--no-preflight` skips this for users who must not spend
-  a call.
+  a call; a run then stops at its first call that meets the same failure (`ModelUnavailable`).
 - prices: dgm.llm.pricing.check_prices (an unpriced model has no honest budget).
 """
 
@@ -108,19 +108,37 @@ def check_models(config: Config, roles: Iterable[str] = ROLES) -> None:
             client.complete(request, "preflight")
         except LLMCallError as err:
             where = f" at {config.llm.api_base}" if config.llm.api_base else ""
-            raise PreflightError(f"model {model}{where} does not answer a one-token test call: {err} "
-                                 "(check the API key, llm.api_base and that the server runs; "
-                                 "--no-preflight skips this call)") from None
+            raise PreflightError(f"model {model}{where} does not answer a one-token test call: "
+                                 f"{type(err).__name__}: {err} ({_advice(err)}; --no-preflight skips this call)") from None
 
 
-def check_setup(config: Config, *, agent_dir: Path | None = None, roles: Iterable[str] = ROLES,
-                call_models: bool = True) -> None:
-    """All checks, cheapest first; raises PreflightError on the first failure."""
+def _advice(err: Exception) -> str:
+    from dgm.llm.errors import AuthenticationFailed, MissingCredential, ModelUnreachable
+
+    if isinstance(err, MissingCredential):
+        return ("set the provider's API key variable on this host (e.g. OPENAI_API_KEY; a local server that "
+                "needs no key takes any value)")
+    if isinstance(err, AuthenticationFailed):
+        return "the API key was rejected: check its value and that it is valid for this model"
+    if isinstance(err, ModelUnreachable):
+        return "nothing answers there: start the server or fix llm.api_base"
+    return "check the API key, llm.api_base and that the server runs"
+
+
+def run_roles(config: Config) -> tuple[str, ...]:
+    """The roles a run calls: all of them, but the meta role only with the meta-loop on."""
+    return tuple(role for role in ROLES if role != "meta" or config.meta.enabled)
+
+
+def check_setup(config: Config, *, agent_dir: Path | None = None, agent_label: str = "agent directory",
+                roles: Iterable[str] = ROLES, call_models: bool = True) -> None:
+    """All checks, cheapest first; raises PreflightError on the first failure. `call_models`
+    off (`--no-preflight`) skips only the model calls: the other checks spend nothing."""
     from dgm.llm.pricing import Pricer, unknown_price_message
 
     roles = tuple(roles)
     if agent_dir is not None:
-        check_agent_dir(agent_dir)
+        check_agent_dir(agent_dir, agent_label)
     check_script(config)
     pricer = Pricer(config.llm.prices)
     for model in _configured_models(config, roles):

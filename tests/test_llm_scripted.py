@@ -10,7 +10,7 @@ import pytest
 from dgm.config import Config
 from dgm.errors import ConfigError
 from dgm.llm import SCRIPTED_LABEL, LLMService
-from dgm.llm.errors import ScriptMismatch
+from dgm.llm.errors import ModelUnavailable, ScriptMismatch
 
 SCRIPT = """
 rules:
@@ -134,5 +134,5 @@ def test_bad_scripts_fail_with_one_line(tmp_path: Path, script: str, message: st
 def test_scripted_is_never_chosen_next_to_a_real_model(tmp_path: Path) -> None:
     config = Config.model_validate({"llm": {"model": "gpt-4o", "roles": {"solve": {"model": "scripted"}}}})
     with LLMService(config, tmp_path / "run.db") as service:
-        with pytest.raises(ConfigError, match="selected only by llm.model: scripted"):
+        with pytest.raises(ModelUnavailable, match="selected only by llm.model: scripted"):
             service.complete("solve", [{"role": "user", "content": "hi"}], job="j")

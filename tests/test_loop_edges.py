@@ -75,8 +75,10 @@ def test_a_real_model_through_litellm_runs_a_generation(llm_stub: StubServer, tm
     with RunStore.open(run_dir, readonly=True) as store:
         rows = store.select("SELECT job_key, role, model, input_tokens, output_tokens, cost FROM llm_calls ORDER BY job_key")
         agents = {a.id: a for a in store.list_agents()}
-    # seed: 3 tasks x 1 call; child: 1 diagnosis + 1 self-improvement call (an empty patch: invalid)
-    assert len(rows) == len(llm_stub.requests) == 5
+    # the pre-flight's one-token call (not recorded); seed: 3 tasks x 1 call; child: 1 diagnosis +
+    # 1 self-improvement call (an empty patch: invalid)
+    assert llm_stub.requests[0]["max_tokens"] == 1
+    assert len(rows) == len(llm_stub.requests) - 1 == 5
     assert sorted(role for _, role, *_ in rows) == ["diagnose", "self_improve", "solve", "solve", "solve"]
     price = (300 * INPUT_PER_MTOK + 40 * OUTPUT_PER_MTOK) / 1e6
     assert all(model == STUB_MODEL and (i, o) == (300, 40) and cost == pytest.approx(price) for _, _, model, i, o, cost in rows)

@@ -34,5 +34,4 @@ def run(args: argparse.Namespace) -> int:
     config = configmod.load(configs / "quickstart.yaml", overrides)
     run_dir = args.out or session.archive_root() / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     outcome = session.start(config, run_dir)
-    print_outcome(run_dir, outcome)
-    return 0
+    return print_outcome(run_dir, outcome)

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override a config key, e.g. --set evaluation.infra_retries=0 (repeatable)")
     parser.add_argument("--out", type=Path, help="where logs and report.json go (default: ./archive/evals/<agent>-<benchmark>-<time> under the current directory)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the one-token test call to the solve model before the evaluation starts "
+                             "(the agent directory, script and price are still checked)")
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -68,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
     from dgm import log, resources
     from dgm.agent_source import agent_source
     from dgm.evaluation.runner import EvalContext, evaluate_staged
+    from dgm.llm.errors import ModelUnavailable
     from dgm.llm.gateway import Gateway
     from dgm.llm.service import LLMService
+    from dgm.preflight import check_setup
     from dgm.sandbox.docker_backend import install_signal_handlers
     from dgm.sandbox.prune import prune
 
@@ -77,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     install_signal_handlers()  # SIGTERM too removes the sandboxes of tasks in flight
     tasks, stages = _stages(config, args)
     with agent_source(args.agent) as (agent_dir, agent_name):
+        # Before the output folder exists: a broken set-up is refused with nothing written or spent.
+        check_setup(config, agent_dir=agent_dir, roles=("solve",), call_models=not args.no_preflight)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out_dir = (args.out or Path.cwd() / "archive" / "evals" /
                    f"{agent_name}-{config.evaluation.benchmark.name}-{stamp}").resolve()
@@ -95,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
                 ctx = EvalContext(config=config, gateway=gateway, run=run_label, agent=agent_name, out_dir=out_dir,
                                   on_result=on_result)
                 report = evaluate_staged(agent_dir, tasks, stages, config.run.seed, ctx)
+                if llm.unavailable is not None:   # the results say nothing about the agent: no report
+                    raise ModelUnavailable(f"the evaluation stopped: {llm.unavailable} (logs: {out_dir})")
         finally:
             prune(run=run_label)
     data = {**report.to_json(), "out_dir": str(out_dir)}
@@ -114,7 +123,7 @@ def _model(llm: Any) -> str:
     try:
         return llm.model_label("solve")
     except DgmError:
-        return "none configured (model calls fail in the trajectory)"
+        return "none configured (the first model call ends the evaluation)"
 
 
 def _escape(text: str) -> str:

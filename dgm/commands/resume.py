@@ -19,5 +19,4 @@ def run(args: argparse.Namespace) -> int:
     from dgm.loop import session
 
     outcome = session.resume(args.run_dir, args.overrides)
-    print_outcome(args.run_dir, outcome)
-    return 0
+    return print_outcome(args.run_dir, outcome)

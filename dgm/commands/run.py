@@ -17,6 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start the archive from this agent instead of the bundled seed agent (run.seed_agent): "
                              "a directory of your own, or an agent of an earlier run, e.g. archive/r1:g3c1")
     parser.add_argument("--model", help="model for every role (litellm model string; also $DGM_MODEL)")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the one-token test call to each configured model before the run starts "
+                             "(the seed agent, script and prices are still checked; they cost nothing)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +39,5 @@ def run(args: argparse.Namespace) -> int:
     config_path = resources.preset(args.config)
     config = configmod.load(config_path, overrides)
     run_dir = args.out or session.default_run_dir(config, str(config_path))
-    outcome = session.start(config, run_dir)
-    print_outcome(run_dir, outcome)
-    return 0
+    outcome = session.start(config, run_dir, call_models=not args.no_preflight)
+    return print_outcome(run_dir, outcome)

@@ -111,6 +111,9 @@ def evaluate_tasks(agent_dir: Path, tasks: Sequence[Task], ctx: EvalContext) -> 
     from dgm.llm.types import JobGrant
 
     def one(task: Task) -> TaskResult:
+        unavailable = ctx.gateway.service.unavailable
+        if unavailable is not None:   # every call would be refused: no sandbox for this task
+            return TaskResult(task_id=task.id, status="infra_error", reason=f"not run: {unavailable}")
         grant = JobGrant(job_key=f"{ctx.agent}/eval/{task.id}", role="solve", run=ctx.run, agent=ctx.agent)
         result = evaluate_task(agent_dir, task, ctx.out_dir / "tasks" / log_dir_name(task.id),
                                gateway=ctx.gateway, grant=grant, config=ctx.config)
@@ -129,7 +132,7 @@ def evaluate_staged(agent_dir: Path, tasks: Sequence[Task], stages: Sequence[Sta
     """Run every configured stage the agent is admitted to, on the seed's fixed task subsets."""
     report = EvalReport(benchmark=ctx.config.evaluation.benchmark.name, agent=ctx.agent, seed=seed)
     for index, (stage, subset) in enumerate(zip(stages, staged.stage_tasks(tasks, stages, seed))):
-        if not subset:          # the suite ran out of tasks
+        if not subset or ctx.gateway.service.unavailable is not None:   # no tasks left, or no model
             break
         ids = tuple(task.id for task in subset)
         if not staged.admits(stage, report.score or 0.0, ctx.second_best):

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from dgm import log
 from dgm.config import LLMConfig
-from dgm.llm.errors import TransientUpstreamError, UnknownPrice, UpstreamError
+from dgm.llm.errors import ConnectionFailed, ModelUnreachable, TransientUpstreamError, UnknownPrice, UpstreamError
 from dgm.llm.pricing import Pricer, unknown_price_message
 from dgm.llm.roles import SCRIPTED, role_settings
 from dgm.llm.types import ChatRequest, ModelReply
@@ -68,7 +68,8 @@ class LLMClient:
                 reply = backend.call(request, job_key)
             except TransientUpstreamError as exc:
                 if attempt == retry.max_attempts:
-                    raise UpstreamError(f"{exc} (gave up after {attempt} attempts)") from exc
+                    final = ModelUnreachable if isinstance(exc, ConnectionFailed) else UpstreamError
+                    raise final(f"{exc} (gave up after {attempt} attempts)") from exc
                 delay = self.backoff(attempt, exc.retry_after)
                 _log.warning("llm call retry", job=job_key, model=request.model, attempt=attempt,
                              delay=round(delay, 3), error=str(exc))

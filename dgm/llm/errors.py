@@ -29,8 +29,21 @@ class TransientUpstreamError(UpstreamError):
         self.retry_after = retry_after
 
 
+class ConnectionFailed(TransientUpstreamError):
+    """The server could not be reached (refused, reset, name not found): retried, then `ModelUnreachable`."""
+
+
+class ModelUnreachable(UpstreamError):
+    """Every attempt of a call failed to reach the server: it is down or llm.api_base is wrong."""
+
+
 class AuthenticationFailed(UpstreamError):
     """The provider rejected the host's credentials; retrying cannot help, the run should stop."""
+
+
+class MissingCredential(AuthenticationFailed):
+    """No API key (or other credential) for the provider is set on the host. Never retried: it is
+    the environment, not the server, that is wrong."""
 
 
 class ScriptMismatch(UpstreamError):
@@ -48,11 +61,27 @@ class ContextWindowExceeded(BadRequest):
     kind = "context_window"
 
 
-class BudgetExceeded(LLMCallError):
+class RunHalted(LLMCallError):
+    """A call refused for a reason of the whole run, never of the job that made it: the run stops
+    (the work under way stays unfinished, not recorded) and a resume redoes it once the cause is
+    gone. Host-side steps re-raise it instead of recording a failed child or policy."""
+
+
+class BudgetExceeded(RunHalted):
     """A run or job cap is reached; the call was refused before it started."""
 
     kind = "budget_exceeded"
     status = 402
+
+
+class ModelUnavailable(RunHalted):
+    """The run's model cannot be used: a credential is missing or rejected, the server cannot be
+    reached, or no model is configured. `LLMService` remembers the first such failure and refuses
+    every later call with it without trying; a run stops with this reason (resumable once fixed)
+    and `dgm eval` ends with exit 2."""
+
+    kind = "model_unavailable"
+    status = 503
 
 
 class ReplayDivergence(LLMCallError):
@@ -78,5 +107,10 @@ class UnknownPrice(ConfigError):
 # Errors a recorded call can end with; replay re-raises them by name.
 RECORDABLE: dict[str, type[LLMCallError]] = {
     cls.__name__: cls
-    for cls in (UpstreamError, AuthenticationFailed, ScriptMismatch, BadRequest, ContextWindowExceeded)
+    for cls in (UpstreamError, ModelUnreachable, AuthenticationFailed, MissingCredential, ScriptMismatch,
+                BadRequest, ContextWindowExceeded)
 }
+
+# Failures every later call of the run would repeat: the first one makes the model unavailable.
+MAKES_UNAVAILABLE: tuple[type[LLMCallError], ...] = (AuthenticationFailed, ModelUnreachable)
+UNUSABLE = frozenset(name for name, cls in RECORDABLE.items() if issubclass(cls, MAKES_UNAVAILABLE))

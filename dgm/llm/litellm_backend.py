@@ -12,13 +12,15 @@ from __future__ import annotations
 import copy
 import email.utils
 import json
+import re
+import socket
 import threading
 import time
 from typing import Any
 
 from dgm import log
-from dgm.llm.errors import (AuthenticationFailed, BadRequest, ContextWindowExceeded, LLMCallError,
-                            TransientUpstreamError, UpstreamError)
+from dgm.llm.errors import (AuthenticationFailed, BadRequest, ConnectionFailed, ContextWindowExceeded, LLMCallError,
+                            MissingCredential, TransientUpstreamError, UpstreamError)
 from dgm.llm.types import ChatRequest, ModelReply, Usage
 
 _EPHEMERAL = {"type": "ephemeral"}
@@ -198,15 +200,28 @@ def estimate_completion_tokens(model: str, response: Any) -> int:
         return max(1, len(text) // 4)
 
 
+# litellm reports a missing key differently per provider (InternalServerError for OpenAI,
+# AuthenticationError for Anthropic, APIConnectionError for Gemini); only the wording is common.
+_MISSING_KEY = re.compile(r"missing credentials|missing [\w ]{0,40}api[ _-]?key|api_key client option must be set"
+                          r"|no api[ _-]?key", re.IGNORECASE)
+
+
 def translate(exc: Exception) -> LLMCallError:
-    """litellm exception -> typed error; only rate limits, 5xx, connection errors and timeouts are transient."""
+    """litellm exception -> typed error; only rate limits, 5xx, connection errors and timeouts are
+    transient. A missing key and a server that cannot be connected to are told apart from other
+    errors (litellm wraps both in whatever class its provider code raises): the first is never
+    retried, the second is retried and then ends the run (`ModelUnreachable`)."""
     import litellm
 
     text = f"{type(exc).__name__}: {_first_line(exc)}"
+    if _MISSING_KEY.search(str(exc)):
+        return MissingCredential(text)
     if isinstance(exc, litellm.ContextWindowExceededError):
         return ContextWindowExceeded(text)
     if isinstance(exc, (litellm.AuthenticationError, litellm.PermissionDeniedError)):
         return AuthenticationFailed(text)
+    if not isinstance(exc, litellm.Timeout) and _cannot_connect(exc):
+        return ConnectionFailed(text, retry_after(exc))
     if isinstance(exc, (litellm.RateLimitError, litellm.Timeout, litellm.APIConnectionError)):
         return TransientUpstreamError(text, retry_after(exc))
     if isinstance(exc, (litellm.BadRequestError, litellm.NotFoundError, litellm.UnprocessableEntityError)):
@@ -215,6 +230,19 @@ def translate(exc: Exception) -> LLMCallError:
     if isinstance(status, int) and status >= 500:
         return TransientUpstreamError(text, retry_after(exc))
     return UpstreamError(text)
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """No connection could be made (refused, no such host): somewhere in the exception's causes."""
+    import httpx
+
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 10:
+        if isinstance(cause, (httpx.ConnectError, ConnectionRefusedError, socket.gaierror)):
+            return True
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return False
 
 
 def retry_after(exc: Exception) -> float | None:

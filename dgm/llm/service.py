@@ -5,6 +5,11 @@ gateway calls the same method for sandboxed agents. Every call is metered agains
 the job's caps before it starts and recorded when it ends. In replay mode no model is called: the
 n-th call of a job gets the recorded n-th answer, and a request that differs from the recording
 raises `ReplayDivergence` (also kept in `divergences` so a replay can report them all).
+
+A failure that every later call would repeat (a missing or rejected credential, a server that
+cannot be reached, no model configured for the role) is kept in `unavailable`: later calls are
+refused with it at once (`ModelUnavailable`), and the loop and `dgm eval` stop on it instead of
+recording worthless results.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from dgm.config import Config
 from dgm.llm.budget import Budget
 from dgm.llm.cassette import Cassette, CallRecord
 from dgm.llm.client import LLMClient
-from dgm.llm.errors import RECORDABLE, LLMCallError, ReplayDivergence
+from dgm.errors import ConfigError
+from dgm.llm.errors import RECORDABLE, MAKES_UNAVAILABLE, LLMCallError, ModelUnavailable, ReplayDivergence
 from dgm.llm.roles import describe, role_settings
 from dgm.llm.types import ChatRequest, Completion, JobGrant, Usage
 
@@ -42,6 +48,7 @@ class LLMService:
         self._lock = threading.Lock()
         self._next_seq: dict[str, int] = {}
         self.divergences: list[ReplayDivergence] = []
+        self.unavailable: ModelUnavailable | None = None
         _log.info("llm layer ready", mode=mode, model=describe(config.llm.model or "(per role)"))
 
     @property
@@ -56,7 +63,12 @@ class LLMService:
                  tool_choice: str | dict[str, Any] | None = None, *, job: JobGrant | str,
                  max_tokens: int | None = None, temperature: float | None = None) -> Completion:
         grant = job if isinstance(job, JobGrant) else JobGrant(job_key=job, role=role)  # type: ignore[arg-type]
-        request = self._client.request(role, messages, tools, tool_choice, max_tokens, temperature)
+        if self.unavailable is not None:
+            raise ModelUnavailable(str(self.unavailable))
+        try:
+            request = self._client.request(role, messages, tools, tool_choice, max_tokens, temperature)
+        except ConfigError as exc:   # e.g. no model for the role: every call of the run would fail alike
+            raise self.mark_unavailable(str(exc)) from None
         ticket = self.budget.reserve(grant.job_key, grant.limits)
         tokens, dollars = 0, 0.0
         try:
@@ -67,8 +79,19 @@ class LLMService:
                 completion = self._live(request, grant, seq)
             tokens, dollars = completion.usage.total_tokens, completion.cost
             return completion
+        except MAKES_UNAVAILABLE as exc:
+            self.mark_unavailable(f"{type(exc).__name__}: {exc}")
+            raise
         finally:
             self.budget.settle(ticket, tokens, dollars)
+
+    def mark_unavailable(self, reason: str) -> ModelUnavailable:
+        """Refuse every later call with `reason` (the first reason wins); returns the error."""
+        with self._lock:
+            if self.unavailable is None:
+                self.unavailable = ModelUnavailable(f"the model cannot be used: {reason}")
+                _log.error("llm unavailable", reason=reason)
+            return self.unavailable
 
     def close(self) -> None:
         self._cassette.close()

@@ -20,7 +20,7 @@ from dgm.archive.ids import SEED_ID, agent_id
 from dgm.archive.improver import procedure_hash
 from dgm.archive.records import Job
 from dgm.errors import DgmError
-from dgm.llm.errors import BudgetExceeded
+from dgm.llm.errors import RunHalted
 from dgm.sandbox import SandboxUnavailable
 from dgm.loop import improver, smoke
 from dgm.loop.context import RunContext
@@ -63,9 +63,10 @@ class ChildPipeline:
                 plan = self.improver.plan(self, child_id, generation, parent_id)
                 self.step(f"{child_id}/self_improve", "self_improve", child_id, generation, "self_improve",
                           lambda job, staging: self._self_improve(job, staging, child_id, parent_id, plan))
-            except BudgetExceeded:
-                raise  # not the child's fault: the run stops and a resume with more budget redoes it
+            except RunHalted:
+                raise  # not the child's fault (budget, model): the run stops and a resume redoes it
             except DgmError as exc:
+                self.ctx.refuse_if_halted(child_id)   # a call failed because the model is unusable: not the child
                 self._record_failed(child_id, parent_id, f"{type(exc).__name__}: {exc}")
             existing = self.ctx.store.agent(child_id)
         return existing
@@ -153,7 +154,7 @@ class ChildPipeline:
                                                                max_seconds=float(loop.self_improve_seconds)),
                 improve_context=plan.context), staging)
         run: AgentRun = outcome.value
-        _refuse_if_cut_by_run_budget(ctx, run.exit_reason, job.key)
+        ctx.refuse_if_halted(job.key, run.exit_reason)
         diff = run.diff
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
@@ -205,10 +206,3 @@ def _invalid_reason(diff_error: str | None, diff: bytes, protected: list[str]) -
         return f"changed protected path(s): {', '.join(touched)}"
     return None
 
-
-def _refuse_if_cut_by_run_budget(ctx: RunContext, exit_reason: str | None, key: str) -> None:
-    """An agent stopped because the *run* ran out of budget did not finish its work: its result
-    must not be recorded (the job stays unfinished; a resume with more budget redoes it). A
-    per-job cap, by contrast, is a limit the result was meant to respect."""
-    if exit_reason == "budget" and ctx.llm.budget.exhausted():
-        raise BudgetExceeded(f"job {key}: the run's budget ran out while the agent worked")

@@ -19,6 +19,7 @@ from dgm.archive.records import Job
 from dgm.archive.store import RunStore
 from dgm.config import Config
 from dgm.executor import Executor
+from dgm.llm.errors import BudgetExceeded, ModelUnavailable
 from dgm.loop.progress import Progress
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class RunContext:
         from dgm.llm.types import JobGrant
 
         return JobGrant(job_key=self.llm_key(job), role=role, run=self.run_label, agent=agent)  # type: ignore[arg-type]
+
+    def refuse_if_halted(self, key: str, exit_reason: str | None = None) -> None:
+        """Raise `RunHalted` when the run, not the job, cut the work of `key` short: the model
+        became unusable (every call refused), or the agent stopped because the *run's* budget ran
+        out. Such a result must not be recorded: the job stays unfinished and a resume redoes it.
+        A per-job cap, by contrast, is a limit the result was meant to respect."""
+        if self.llm.unavailable is not None:
+            raise ModelUnavailable(f"job {key}: {self.llm.unavailable}")
+        if exit_reason == "budget" and self.llm.budget.exhausted():
+            raise BudgetExceeded(f"job {key}: the run's budget ran out while the agent worked")
 
     @contextmanager
     def checkout(self, agent: str) -> Iterator[Path]:

@@ -16,7 +16,7 @@ from dgm import log
 from dgm.archive.records import Evaluation, StageScore
 from dgm.evaluation import staged
 from dgm.evaluation.pipeline import RESULT_FILE, TaskResult, diagnosis_view
-from dgm.llm.errors import BudgetExceeded
+from dgm.llm.errors import RunHalted
 from dgm.loop.context import RunContext
 from dgm.loop.diagnosis import TaskOutcome
 from dgm.sandbox import SandboxUnavailable
@@ -67,10 +67,13 @@ class StagedEvaluation:
             return job.result["status"]
         if job.state == "failed":
             store.retry_job(key)
+        self.ctx.refuse_if_halted(key)   # no sandbox is started for a model every call would fail on
         result, node = self._solve_and_grade(key, agent, agent_dir, task)
-        if result.exit_reason == "budget" and self.ctx.llm.budget.exhausted():
-            store.fail_job(key, "the run's budget ran out while the agent worked")
-            raise BudgetExceeded(f"job {key}: the run's budget ran out while the agent worked")
+        try:
+            self.ctx.refuse_if_halted(key, result.exit_reason)
+        except RunHalted as exc:
+            store.fail_job(key, str(exc))
+            raise
         staging = store.staging_dir(key)
         result.save(staging)
         with store.transaction():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from dgm import log
 from dgm.archive.ids import SEED_ID, agent_id
-from dgm.llm.errors import BudgetExceeded
+from dgm.llm.errors import BudgetExceeded, ModelUnavailable, RunHalted
 from dgm.loop.child import ChildPipeline
 from dgm.loop.context import RunContext
 from dgm.selection import get_policy
@@ -31,8 +31,9 @@ STOP_FILE = "STOP"
 
 @dataclass(frozen=True)
 class Outcome:
-    reason: str            # generations | budget | wall_time | stopped
+    reason: str            # generations | budget | wall_time | stopped | model_unavailable
     generations_done: int
+    detail: str = ""       # why, when the reason alone does not say (model_unavailable)
 
 
 class Runner:
@@ -50,6 +51,7 @@ class Runner:
         ctx = self.ctx
         ctx.store.add_event("run_started", {"resumed": ctx.resumed, "generations": ctx.config.loop.generations})
         generation = self._next_generation()
+        detail = ""
         try:
             with ctx.progress.task("seed evaluation", total=1) as bar:
                 self.pipeline.evaluate(SEED_ID)
@@ -69,10 +71,14 @@ class Runner:
         except BudgetExceeded as exc:  # work past a cap was refused: the generation stays open for a resume
             _log.warning("run budget reached", detail=str(exc))
             reason = "budget"
+        except ModelUnavailable as exc:  # a credential or the server is at fault: stop, resume once fixed
+            _log.error("run stopped: the model cannot be used", detail=str(exc))
+            reason, detail = "model_unavailable", str(exc)
         if self.meta is not None:
             self.meta.after_generation(generation - 1, more=False)  # decide a trial that just ended
-        outcome = Outcome(reason, generation - 1)
-        ctx.store.add_event("run_finished", {"reason": reason, "generations_done": outcome.generations_done})
+        outcome = Outcome(reason, generation - 1, detail)
+        ctx.store.add_event("run_finished", {"reason": reason, "generations_done": outcome.generations_done,
+                                             **({"detail": detail} if detail else {})})
         _log.info("run finished", reason=reason, generations=outcome.generations_done, run=str(ctx.store.run_dir))
         return outcome
 
@@ -126,8 +132,8 @@ class Runner:
                 except Exception as exc:  # one child's crash must not lose its siblings' work
                     errors.append(exc)
                 bar.advance()
-        if errors:  # a real failure outranks a budget refusal, which only says "stop here"
-            raise next((e for e in errors if not isinstance(e, BudgetExceeded)), errors[0])
+        if errors:  # a real failure outranks a budget or model refusal, which only says "stop here"
+            raise next((e for e in errors if not isinstance(e, RunHalted)), errors[0])
         ids = [agent_id(generation, slot) for slot in range(len(parents))]
         agents = [ctx.store.agent(child) for child in ids]
         ctx.store.add_event("generation_finished", {

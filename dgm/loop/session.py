@@ -54,17 +54,19 @@ def resolved(config: Config) -> dict[str, Any]:
     return data
 
 
-def start(config: Config, run_dir: Path) -> Outcome:
+def start(config: Config, run_dir: Path, *, call_models: bool = True) -> Outcome:
+    """A new run in `run_dir`. Before the directory exists: the pre-flight checks (the seed agent
+    it will actually use, the script, prices, and unless `call_models` is off one minimal call
+    per model), so a broken set-up is refused with nothing written or spent."""
     from dgm.agent_source import agent_source, canonical, origin
-    from dgm.llm.pricing import check_prices
-    from dgm.preflight import check_agent_dir
+    from dgm.preflight import check_setup, run_roles
 
     _require_model(config)
-    check_prices(config)
     spec = config.run.seed_agent
     data = resolved(config)
     with agent_source(spec or str(SEED_AGENT), "run.seed_agent (--seed-agent)") as (seed_dir, _):
-        check_agent_dir(seed_dir, "seed agent")  # before the run directory exists or a call is made
+        check_setup(config, agent_dir=seed_dir, agent_label="seed agent", roles=run_roles(config),
+                    call_models=call_models)
         if spec is not None:
             data["run"]["seed_agent"] = canonical(spec)
         store = RunStore.create(run_dir, data, seed_dir)

@@ -24,7 +24,7 @@ from dgm.archive.records import Job
 from dgm.archive.store import PolicyVersion
 from dgm.archive.summary import ArchiveSummary
 from dgm.errors import DgmError
-from dgm.llm.errors import BudgetExceeded
+from dgm.llm.errors import RunHalted
 from dgm.loop.context import RunContext
 from dgm.meta import diagnosis, versions
 from dgm.meta.jobs import run_step
@@ -65,9 +65,10 @@ class MetaStep:
         """Run a step; if it cannot complete, the version is recorded as rejected and the run goes on."""
         try:
             step()
-        except BudgetExceeded:
-            raise  # not the candidate's fault: the run stops, and a resume with more budget redoes it
+        except RunHalted:
+            raise  # not the candidate's fault (budget, model): the run stops, and a resume redoes it
         except DgmError as exc:
+            self.ctx.refuse_if_halted(policy_id)   # a call failed because the model is unusable: not the candidate
             self._reject(policy_id, parent, generation, f"{type(exc).__name__}: {exc}")
 
     def _reject(self, policy_id: str, parent: PolicyVersion | None, generation: int, reason: str) -> None:
@@ -102,6 +103,7 @@ class MetaStep:
             run: AgentRun = ctx.executor.run_job(jobs.agent_run(
                 agent_dir, problem, workspace, grant=ctx.grant(job, "meta", policy_id), sandbox=ctx.config.sandbox,
                 limits=AgentLimits(max_steps=meta.max_steps, max_seconds=float(meta.max_seconds))), staging).value
+        ctx.refuse_if_halted(job.key, run.exit_reason)
         (staging / "diff.patch").write_bytes(run.diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
         policy, reason = self._candidate_source(parent, parent_source, run)

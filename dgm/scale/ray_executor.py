@@ -27,7 +27,7 @@ from dgm import log
 from dgm.errors import DgmError
 from dgm.llm.budget import Budget
 from dgm.llm.cassette import Cassette
-from dgm.llm.errors import ReplayDivergence
+from dgm.llm.errors import UNUSABLE, ReplayDivergence
 from dgm.sandbox import SandboxUnavailable
 from dgm.scale import coordinator
 from dgm.scale.jobs import JobOutcome, SandboxJob
@@ -110,6 +110,9 @@ class RayExecutor:
                 self._in_flight.discard(ref)
         if self._llm.mode == "live":
             self._cassette.import_records(returned.calls)   # before the caller marks the job done
+        for call in returned.calls:   # the node's gateway met a credential or server failure: so does the run
+            if call.error_type in UNUSABLE:
+                self._llm.mark_unavailable(f"{call.error_type}: {call.error_message}")
         self._llm.divergences.extend(ReplayDivergence(*d) for d in returned.divergences)
         if out is not None and returned.files is not None:
             returned.files.unpack(out)
