@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         out_dir = (args.out or Path.cwd() / "archive" / "evals" /
                    f"{agent_name}-{config.evaluation.benchmark.name}-{stamp}").resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
-        log.configure(out_dir, level="warning" if args.json else "info", stream=sys.stderr)
+        log.configure(out_dir, level="warning" if args.json else "info")   # the console is stderr, as it is then
         run_label = f"eval-{stamp}-{secrets.token_hex(3)}"
         console = None if args.json else _console()
         on_result = None
@@ -106,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
                     raise ModelUnavailable(f"the evaluation stopped: {llm.unavailable} (logs: {out_dir})")
         finally:
             prune(run=run_label)
+            log.configure(None)   # the log file is closed; later events go to the console only
     data = {**report.to_json(), "out_dir": str(out_dir)}
     import json
 
