@@ -47,7 +47,15 @@ printf '{EXCLUDED}' > "$GIT_DIR/info/exclude"
 git add -A
 git -c user.name=dgm -c user.email=dgm@localhost commit -q --allow-empty --no-verify -m baseline
 """
-_DIFF_SCRIPT = f'set -e\ngit add -A\ngit diff --cached --binary HEAD > {DIFF_FILE}\n'
+# The baseline repository is writable by the agent, so every option that shapes a diff's headers,
+# paths or content is overridden here (command-line `-c` beats the repository's config; the exec's
+# environment sets no GIT_* but ours): prefixes, quoting, external drivers, textconv, attributes
+# and ignore files, hooks.
+_GIT = ("git -c core.quotePath=true -c diff.noprefix=false -c diff.mnemonicPrefix=false "
+        "-c core.attributesFile=/dev/null -c core.excludesFile=/dev/null -c core.hooksPath=/dev/null "
+        "-c core.fsmonitor=false")
+_DIFF_SCRIPT = (f"set -e\n{_GIT} add -A\n{_GIT} diff --cached --binary --no-color --no-ext-diff --no-textconv "
+                f"--no-renames --src-prefix=a/ --dst-prefix=b/ HEAD > {DIFF_FILE}\n")
 
 _log = log.get(__name__)
 
@@ -124,7 +132,8 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
         raise DgmError(f"workspace {workspace} is not a directory (expected the files the agent starts from)")
     out_dir.mkdir(parents=True, exist_ok=True)
     token = gateway.register(grant)
-    git_env = {"GIT_DIR": BASELINE_GIT, "GIT_WORK_TREE": WORKSPACE}
+    git_env = {"GIT_DIR": BASELINE_GIT, "GIT_WORK_TREE": WORKSPACE, "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_CONFIG_GLOBAL": "/dev/null"}
     try:
         with DockerSandbox(sandbox_config, run=grant.run, job=grant.job_key, role=grant.role, image=image,
                            mount=gateway.sandbox_mount()) as sb:

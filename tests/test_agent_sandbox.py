@@ -195,3 +195,38 @@ def test_the_task_environment_reaches_the_agent_but_not_over_the_gateway(gateway
     output = records(result)[1]["tool_results"][0]["output"]
     assert "probe=from-the-task" in output
     assert "token=forged" not in output and "token=" in output
+
+
+GIT_TAMPER = """
+import pathlib, subprocess, sys
+ws = pathlib.Path(sys.argv[sys.argv.index("--workspace") + 1])
+for key in ("diff.mnemonicPrefix",):
+    subprocess.run(["git", "--git-dir", "/work/.dgm-baseline.git", "config", key, "true"], check=True)
+(ws / "calc.py").write_text("def add(a, b):\\n    return a + b\\n")
+print("done")
+"""
+
+
+@pytest.mark.parametrize("hardened", [False, True])
+def test_git_config_the_agent_writes_does_not_shape_its_diff(gateway, workspace, tmp_path, run_label, monkeypatch,
+                                                            hardened):
+    """Finding 2: headers like `c/calc.py i/calc.py` would hide a protected path from the host's parser."""
+    from dgm import agent_runner
+    from dgm.evaluation.diffpaths import touched_paths
+    from dgm.llm import JobGrant
+
+    if not hardened:      # protection off: the old diff command reads the agent's config
+        monkeypatch.setattr(agent_runner, "_DIFF_SCRIPT", f"set -e\ngit add -A\ngit diff --cached --binary HEAD > "
+                                                          f"{agent_runner.DIFF_FILE}\n")
+    tamper = tmp_path / "tamper_agent"
+    tamper.mkdir()
+    (tamper / "main.py").write_text(GIT_TAMPER)
+    grant = JobGrant(job_key=f"tamper-{hardened}", role="solve", run=run_label)
+    result = run_agent(tamper, "anything", workspace, tmp_path / "out", gateway=gateway, grant=grant,
+                       sandbox_config=SandboxConfig(), limits=AgentLimits(max_steps=1, max_seconds=30))
+    assert result.diff_error is None, result.output
+    if hardened:
+        assert b"diff --git a/calc.py b/calc.py" in result.diff
+        assert touched_paths(result.diff) == {"calc.py"}
+    else:
+        assert b"a/calc.py" not in result.diff and "calc.py" not in touched_paths(result.diff)

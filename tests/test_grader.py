@@ -124,34 +124,49 @@ def test_edited_and_deleted_tests_are_restored(calc, run_grade):
     assert not any("extra" in node for node in added.tests)
 
 
-@pytest.mark.parametrize("name,text", [
-    ("pytest.ini", "[pytest]\naddopts = -k nothing_matches\n"),
-    ("tox.ini", "[pytest]\naddopts = -k nothing_matches\n"),
-    ("setup.cfg", "[tool:pytest]\naddopts = -k nothing_matches\n"),
-    ("pyproject.toml", "[tool.pytest.ini_options]\naddopts = '-p no:junitxml'\n"),
+EVIL_PLUGIN = FORCE_PASS
+
+
+@pytest.mark.parametrize("name,section", [
+    ("pytest.ini", "[pytest]"), ("tox.ini", "[pytest]"), ("setup.cfg", "[tool:pytest]"),
+    ("pyproject.toml", "[tool.pytest.ini_options]"), (".pytest.ini", "[pytest]"),
 ])
-def test_pytest_config_added_by_the_diff_is_neutralised(calc, run_grade, name, text):
-    fixed = {"calc.py": calc.solution_files["calc.py"].decode(), name: text}
-    verdict = run_grade(calc, changed(calc, fixed))
-    assert name in verdict.reverted
-    assert verdict.resolved, verdict.reason        # the config was undone, the real fix still counts
-    broken = run_grade(calc, changed(calc, {name: text}))
-    assert not broken.resolved
+def test_pytest_config_added_by_the_diff_is_not_what_pytest_starts_with(calc, run_grade, monkeypatch, name, section):
+    """A config that loads a pass-forcing plugin: pytest starts with the starting configuration."""
+    from dgm.evaluation.results.pytest_plugin import PytestFormat
+
+    value = '"-p evil_plugin"' if name.endswith(".toml") else "-p evil_plugin"
+    files = {name: f"{section}\naddopts = {value}\n", "evil_plugin.py": EVIL_PLUGIN}
+    monkeypatch.setattr(PytestFormat, "startup_configs", frozenset())     # protection off: the exploit wins
+    assert run_grade(calc, changed(calc, files)).resolved
+    monkeypatch.undo()
+    verdict = run_grade(calc, changed(calc, files))
+    assert not verdict.resolved and name not in verdict.reverted
+    assert verdict.tests["tests/test_calc.py::test_mul"] == "failed"
+    fixed = run_grade(calc, changed(calc, {**files, "calc.py": calc.solution_files["calc.py"].decode()}))
+    assert fixed.resolved, fixed.reason
 
 
 FAKE_RUNNER = '''
-import sys
-path = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("--junitxml="))
-cases = "".join('<testcase classname="tests.test_calc" name="%s" file="tests/test_calc.py"/>' % n
-                for n in ("test_add_small", "test_add_negative", "test_mul"))
-open(path, "w").write("<testsuites><testsuite>" + cases + "</testsuite></testsuites>")
+import glob, json, os, sys
+tests = {"tests/test_calc.py::" + n: "passed" for n in ("test_add_small", "test_add_negative", "test_mul")}
+for plugin in glob.glob("/work/.dgm-grade-*/*-py/lib/python3.11/site-packages/dgm_results_*.py"):
+    report = [l for l in open(plugin) if l.startswith("REPORT = ")][0].split("=", 1)[1].split("#")[0].strip()
+    with open(json.loads(report), "w") as out:
+        json.dump({"format": "dgm-pytest/1", "exitstatus": 0, "tests": tests}, out)
 print("3 passed")
 raise SystemExit(0)
 '''
 
 
 @pytest.mark.parametrize("entry", ["pytest.py", "pytest/__init__.py", "argparse.py"])
-def test_shadowing_the_test_runner_is_removed(calc, run_grade, entry):
+def test_shadowing_the_test_runner_is_removed(calc, run_grade, monkeypatch, entry):
+    from dgm.evaluation import grader, protect
+
+    monkeypatch.setattr(protect, "to_revert", lambda *args: {})          # protection off: the fake wins
+    monkeypatch.setattr(grader, "HIDE_SCRATCH", False)
+    assert run_grade(calc, changed(calc, {entry: FAKE_RUNNER})).resolved
+    monkeypatch.undo()
     verdict = run_grade(calc, changed(calc, {entry: FAKE_RUNNER}))
     assert entry in verdict.reverted
     assert not verdict.resolved
@@ -195,3 +210,32 @@ def test_a_broken_task_is_an_infrastructure_error_not_a_verdict(calc, run_grade)
                              b"@@ -1 +1 @@\n-x\n+y\n")
     with pytest.raises(GradingError, match="restoring the hidden tests failed"):
         run_grade(broken, calc.solution)
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_a_plugin_registered_by_package_metadata_in_the_workspace_is_not_loaded(calc, run_grade, monkeypatch, isolated):
+    """Finding 1: a `pytest11` entry point in a workspace *.dist-info would be auto-loaded by pytest."""
+    from dgm.evaluation.results.pytest_plugin import PytestFormat
+
+    monkeypatch.setattr(PytestFormat, "isolate_plugins", isolated)       # False: protection off
+    files = {"evil_plugin.py": EVIL_PLUGIN,
+             "evil-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n",
+             "evil-1.0.dist-info/entry_points.txt": "[pytest11]\nevil = evil_plugin\n"}
+    verdict = run_grade(calc, changed(calc, files))
+    assert verdict.resolved is not isolated, verdict.reason
+    assert not verdict.reverted                                          # nothing reverted: it is neutralised
+
+
+def test_inherited_tests_are_named_after_the_module_that_collected_them(run_grade):
+    """Finding 4: tests a class inherits from a mixin in another file carry the collecting module's id."""
+    base = load_task_dir(FIXTURES / "calc")
+    hidden = {"tests/mixins.py": b"from calc import add\n\nclass AddChecks:\n    def test_add(self):\n"
+                                 b"        assert add(1, 2) == 3\n",
+              "tests/test_inherit.py": b"import pytest\nfrom mixins import AddChecks\n\nclass TestCalc(AddChecks):\n"
+                                       b"    pass\n\n@pytest.mark.xfail(reason='known')\ndef test_x():\n    assert 0\n"}
+    task = Task(id="calc-mixin", problem=base.problem, workspace=base.workspace, hidden_tests=hidden,
+                expected_tests=("tests/test_inherit.py::TestCalc::test_add",), solution_files=base.solution_files)
+    verdict = run_grade(task, task.solution)
+    assert verdict.resolved, verdict.reason
+    assert verdict.tests == {"tests/test_inherit.py::TestCalc::test_add": "passed",
+                             "tests/test_inherit.py::test_x": "xfailed"}

@@ -190,5 +190,5 @@ def test_swebench_edits_to_repository_tests_are_undone_before_the_test_patch(swe
                                      + "diff --git a/setup.cfg b/setup.cfg\n--- a/setup.cfg\n+++ b/setup.cfg\n"
                                        "@@ -1,2 +1,3 @@\n [tool:pytest]\n testpaths = tests\n+addopts = -p no:junitxml\n"
                                      ).encode())
-    assert "setup.cfg" in edited_config.reverted
+    assert "setup.cfg" not in edited_config.reverted      # it stands; pytest starts with the starting one
     assert not edited_config.resolved

@@ -67,12 +67,16 @@ def test_hunk_lines_that_look_like_headers_are_content():
     ("tests/test_calc.py", "test location"),
     ("tests/new_helper.py", "test location"),
     ("tests", "test location"),               # replacing the directory itself (e.g. by a symlink)
-    ("pkg/deep/conftest.py", "test configuration"),
-    ("pytest.ini", "test configuration"),
-    ("sub/pyproject.toml", "test configuration"),
+    ("conftest.py", "test configuration"),    # the root's conftest applies to every test
+    ("pkg/deep/conftest.py", None),           # a source package's own conftest: not for the hidden tests
+    ("pytest.ini", None),                     # start-up configs stand; the runner reads their starting version
+    ("setup.cfg", None),
+    ("sub/pyproject.toml", None),
     ("pytest.py", "shadows the test runner"),
     ("_pytest/main.py", "shadows the test runner"),
+    ("src/_pytest/main.py", "shadows the test runner"),   # no _pytest in the starting workspace
     ("sitecustomize.py", "shadows the test runner"),
+    ("lib/usercustomize/__init__.py", "shadows the test runner"),
     ("__pycache__/two_fer_test.cpython-311.pyc", "byte code"),
     ("lib/helper.pyc", "byte code"),
     ("calc.py", None),
@@ -80,6 +84,30 @@ def test_hunk_lines_that_look_like_headers_are_content():
 ])
 def test_protection_rules(path, reason):
     assert protect.reason_to_revert(path, {"tests/test_calc.py"}, {"tests"}) == reason
+
+
+def test_the_pytest_repositorys_own_runner_sources_stay_editable():
+    runner = frozenset({"src/_pytest", "src/pytest"})
+    assert protect.reason_to_revert("src/_pytest/python.py", {"testing/test_x.py"}, {"testing"},
+                                    baseline_runner=runner) is None
+    assert protect.reason_to_revert("src/_pytest/new.py", {"testing/test_x.py"}, {"testing"}, added=True,
+                                    baseline_runner=runner) is None
+    assert protect.reason_to_revert("pytest.py", {"testing/test_x.py"}, {"testing"}, added=True,
+                                    baseline_runner=runner) == "shadows the test runner"
+
+
+@pytest.mark.parametrize("path", ["test_extra.py", "pkg/thing_test.py", "main_test.go", "cmd/x/x_test.go",
+                                  "src/a.test.js", "lib/b.spec.ts", "src/__tests__/c.js",
+                                  "src/test/java/FooTest.java", "FooTests.kt", "tests/cheat.rs",
+                                  "two_fer_test.cpp", "test_main.c", "x_spec.rb", "pkg/conftest.py"])
+def test_new_files_a_runner_would_collect_as_tests_are_undone(path):
+    assert protect.reason_to_revert(path, {"hidden_test.go"}, set(), added=True) == "new test file"
+    assert protect.reason_to_revert(path, {"hidden_test.go"}, set(), added=False) is None
+
+
+@pytest.mark.parametrize("path", ["testing_utils.py", "contest.py", "src/latest.js", "attestation.go", "Tester.java"])
+def test_new_source_files_with_test_like_names_stand(path):
+    assert protect.reason_to_revert(path, {"hidden_test.go"}, set(), added=True) is None
 
 
 def test_a_test_at_the_root_protects_only_itself_and_new_shadowing_modules_are_undone():

@@ -28,7 +28,7 @@ from dgm.benchmarks.task import Task, write_files
 from dgm.evaluation import protect
 from dgm.evaluation.diffpaths import touched_paths
 from dgm.evaluation import results, verdict
-from dgm.evaluation.results import Produced, ReportError, RunPaths
+from dgm.evaluation.results import PINNED_LIST, Produced, ReportError, RunPaths
 from dgm.errors import DgmError
 from dgm.evaluation.workspace import GIT_ENV, WORKDIR, prepare_workspace
 from dgm.sandbox import Sandbox
@@ -36,9 +36,10 @@ from dgm.sandbox import Sandbox
 STEP_TIMEOUT = 300.0
 SETUP_ALLOWANCE = 60.0          # seconds added to the test timeout for undoing and restoring
 _APPLY_FAILED = 3
-_SECTION = b"\0/\0"             # between the two NUL-separated lists ("/" is never a path)
+_SECTION = b"\0/\0"             # between the NUL-separated lists ("/" is never a path)
 
-# Baseline, apply, and report what changed and which new top-level entries shadow a module.
+# Baseline, apply, and report what changed: changed paths, added paths, starting paths named like a
+# runner module, and which new top-level entries shadow a module (NUL lists, "\0/\0" between).
 # Exit 3 = the patch does not apply.
 _APPLY = r"""
 mkdir -p "$1" && cd "$1" || exit 2
@@ -46,6 +47,10 @@ mkdir -p "$1" && cd "$1" || exit 2
 git add -A && git commit -q --allow-empty --no-verify -m dgm-baseline || exit 2
 if [ -s "$2/agent.patch" ]; then git apply --whitespace=nowarn "$2/agent.patch" || exit 3; fi
 git add -A && git diff --cached --no-renames --name-only -z HEAD > "$2/inspect" || exit 2
+printf '\0/\0' >> "$2/inspect"
+git diff --cached --no-renames --name-only --diff-filter=A -z HEAD >> "$2/inspect" || exit 2
+printf '\0/\0' >> "$2/inspect"
+git ls-tree -r -t --name-only -z HEAD | grep -zE '(^|/)_?pytest(\.[^/]*)?$' >> "$2/inspect"
 printf '\0/\0' >> "$2/inspect"
 if command -v python3 >/dev/null; then
   git ls-tree --name-only -z HEAD > "$2/baseline-root" || exit 2
@@ -83,9 +88,19 @@ if [ -f "$2/revert" ]; then
 fi
 if [ -d "$2/hidden" ]; then cp -a "$2/hidden/." . || exit 1; fi
 if [ -f "$2/test.patch" ]; then git apply --whitespace=nowarn "$2/test.patch" || exit 1; fi
+if [ -f "$2/pinned" ]; then       # runner start-up configs: starting version now, the agent's after start-up
+  mkdir -p "$2/pinned-agent" || exit 1; i=0
+  while IFS= read -r -d '' p; do
+    i=$((i + 1))
+    if [ -e "$p" ] || [ -L "$p" ]; then mv -- "$p" "$2/pinned-agent/$i" || exit 1; fi
+    if git cat-file -e "HEAD:$p" 2>/dev/null; then git --literal-pathspecs checkout -q HEAD -- "$p" || exit 1; fi
+  done < "$2/pinned"
+fi
 touch "$2/setup-ok"
-chmod 0311 "$2"     # its entries (the report's random directory) cannot be listed by the tests
 """
+# The scratch dir's entries (the report's random directory) cannot be listed by the tests.
+_HIDE_SCRATCH = 'chmod 0311 "$2"\n'
+HIDE_SCRATCH = True     # tests switch it off to show what a listable scratch dir would let in
 
 
 @dataclass(frozen=True)
@@ -108,16 +123,28 @@ def _split_nul(data: bytes) -> set[str]:
     return {part.decode("utf-8", "surrogateescape") for part in data.split(b"\0") if part}
 
 
+def _nul_list(paths) -> bytes:
+    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+
+
 def decide(task: Task, fmt: results.ResultsFormat, outcomes: Mapping[str, str]) -> tuple[bool, str]:
     """The verdict from per-test outcomes alone: the task's rule over its expected tests."""
     expected = verdict.expected_tests(task, outcomes, fmt.selects)
     return verdict.get_rule(task.rule).decide(task, outcomes, expected)
 
 
-def _lists(data: bytes) -> tuple[set[str], set[str]]:
-    """(changed paths, shadowing entries) from the apply step's `inspect` file."""
-    changed, _, shadows = data.partition(_SECTION)
-    return _split_nul(changed), _split_nul(shadows)
+@dataclass(frozen=True)
+class _Inspected:
+    changed: set[str]
+    added: set[str]
+    baseline_runner: frozenset[str]
+    shadows: set[str]
+
+
+def _lists(data: bytes) -> _Inspected:
+    """The apply step's `inspect` file: its four NUL-separated lists."""
+    changed, added, runner, shadows = (data.split(_SECTION, 3) + [b"", b"", b""])[:4]
+    return _Inspected(_split_nul(changed), _split_nul(added), frozenset(_split_nul(runner)), _split_nul(shadows))
 
 
 @dataclass(frozen=True)
@@ -136,16 +163,18 @@ def scratch_for(workdir: str) -> str:
 
 
 def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
-            scratch_files: Mapping[str, bytes]) -> LaidOut:
+            scratch_files: Mapping[str, bytes], fmt: results.ResultsFormat | None = None) -> LaidOut:
     """Steps 1-3: the starting workspace, the diff applied, the list of changes to undo written.
 
     `scratch_files` go into the scratch directory beside the workspace (with `setup.sh`, which
     undoes the listed changes and writes the hidden tests when it runs). Shared by the test grader
-    and `dgm.evaluation.scoring`, so both judge exactly the same files.
+    and `dgm.evaluation.scoring`, so both judge exactly the same files. With a results `fmt`, the
+    runner start-up configs it names (`startup_configs`) that the diff touched are pinned.
     """
     parent, name = str(PurePosixPath(workdir).parent), PurePosixPath(workdir).name
     scratch_name = PurePosixPath(scratch).name
-    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": _SETUP.encode()}
+    setup = _SETUP + (_HIDE_SCRATCH if HIDE_SCRATCH else "")
+    tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": setup.encode()}
     tree.update({f"{scratch_name}/{rel}": data for rel, data in scratch_files.items()})
     tree.update({f"{scratch_name}/hidden/{rel}": data for rel, data in task.hidden_tests.items()})
     if task.test_patch:
@@ -165,10 +194,16 @@ def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
         return LaidOut(scratch, failure=f"patch does not apply: {detail}"[:500], exit_code=applied.exit_code)
     if not applied.ok:
         raise GradingError(f"task {task.id}: preparing the grading workspace failed: {applied.output.strip()[-300:]}")
-    changed, shadows = _lists(sb.read(f"{scratch}/inspect"))
-    reverted = protect.to_revert(touched_paths(diff) | changed, task.test_paths, shadows, task.protected_paths)
+    seen = _lists(sb.read(f"{scratch}/inspect"))
+    touched = touched_paths(diff) | seen.changed
+    reverted = protect.to_revert(touched, task.test_paths, seen.shadows, seen.added, seen.baseline_runner,
+                                 task.protected_paths)
     if reverted:
-        sb.write(f"{scratch}/revert", b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in reverted))
+        sb.write(f"{scratch}/revert", _nul_list(reverted))
+    startup = getattr(fmt, "startup_configs", frozenset())
+    pinned = sorted(p for p in touched if PurePosixPath(p).name in startup and p not in reverted)
+    if pinned:
+        sb.write(f"{scratch}/{PINNED_LIST}", _nul_list(pinned))
     return LaidOut(scratch, reverted=reverted)
 
 
@@ -200,7 +235,7 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
         prepared = fmt.prepare(task.test_command, paths)
     except ReportError as err:
         raise GradingError(f"task {task.id}: {err}") from None
-    laid = lay_out(sb, task, diff, workdir, scratch, {f"{report_dir}/.keep": b"", **prepared.files})
+    laid = lay_out(sb, task, diff, workdir, scratch, {f"{report_dir}/.keep": b"", **prepared.files}, fmt)
     if laid.failure is not None:
         return Verdict(False, laid.failure, exit_code=laid.exit_code)
     reverted = laid.reverted

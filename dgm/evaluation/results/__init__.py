@@ -22,6 +22,10 @@ printed text alone. Each runner reports them its own way, so the way is a strate
   OUTCOMES. It raises ReportError when the report is missing, malformed, oversized, or shows a
   run that did not complete (then the verdict is "unresolved" with that message). Parse
   defensively: everything in it came out of a sandbox that ran the agent's code.
+- optional `startup_configs`: file names the runner reads at start-up to configure itself (pytest:
+  pytest.ini, setup.cfg, ...). Those the diff touched hold their starting version while the
+  runner starts; the format's own code must move the agent's versions back once the runner has
+  read its configuration (see `PINNED_LIST`; the pytest plugin does it).
 - `selects` says whether a reported test belongs to the task's hidden tests: when a task lists no
   `expected_tests`, the expected tests are the reported tests `selects` keeps (all must pass, at
   least one must exist). Tests that are neither expected nor selected never count.
@@ -52,6 +56,9 @@ PASSED, FAILED, ERROR, SKIPPED, XFAILED, XPASSED, NOT_RUN = (
     "passed", "failed", "error", "skipped", "xfailed", "xpassed", "not_run")
 OUTCOMES = (PASSED, XFAILED, XPASSED, SKIPPED, NOT_RUN, FAILED, ERROR)   # in order of severity
 MAX_REPORT_BYTES = 32 * 1024 * 1024
+# Runner start-up configs a format pins (its optional `startup_configs`: file names) are listed,
+# NUL-separated, in <scratch>/PINNED_LIST; the agent's versions wait in <scratch>/PINNED_LIST-agent/<n>.
+PINNED_LIST = "pinned"
 
 FORMATS: dict[str, str] = {
     "pytest": "dgm.evaluation.results.pytest_plugin:PytestFormat",

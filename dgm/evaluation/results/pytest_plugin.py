@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dgm.evaluation.results import (MAX_REPORT_BYTES, OUTCOMES, Prepared, Produced, ReportError, RunPaths,
+from dgm.evaluation.results import (PINNED_LIST, MAX_REPORT_BYTES, OUTCOMES, Prepared, Produced, ReportError, RunPaths,
                                     fill_report)
 
 if TYPE_CHECKING:
@@ -29,23 +29,29 @@ PYTHON_VERSIONS = tuple(f"3.{minor}{t}" for minor in range(6, 16) for t in ("", 
 _UNUSABLE = {3: "pytest hit an internal error", 4: "pytest was called with bad arguments"}
 
 
-def plugin_source(report: str, workdir: str, grader_env: list[str]) -> bytes:
+def plugin_source(report: str, workdir: str, grader_env: list[str], pinned: str) -> bytes:
     text = RECORDER.read_text(encoding="utf-8")
-    for key, value in (("@REPORT@", report), ("@WORKDIR@", workdir), ("@GRADER_ENV@", json.dumps(grader_env))):
+    for key, value in (("@REPORT@", report), ("@WORKDIR@", workdir), ("@GRADER_ENV@", json.dumps(grader_env)),
+                       ("@PINNED@", pinned)):
         text = text.replace(f'"{key}"', json.dumps(value), 1)
     return text.encode("utf-8")
 
 
 class PytestFormat:
     name = "pytest"
+    # What pytest reads at start-up to choose its ini file and options: pinned to the starting
+    # version while it starts (the grader swaps them; the plugin swaps the agent's back).
+    startup_configs = frozenset({"pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"})
+    isolate_plugins = True       # tests switch it off to show what plugin auto-loading would let in
 
     def prepare(self, test_command: str, paths: RunPaths) -> Prepared:
         module = f"dgm_results_{paths.token}"
         userbase = f"{paths.token}-py"
         options = ["-p", module, "-p", "no:cacheprovider", f"--rootdir={paths.workdir}"]
-        env = {"PYTHONUSERBASE": f"{paths.scratch}/{userbase}", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-               "PYTEST_ADDOPTS": " ".join(shlex.quote(o) for o in options)}
-        source = plugin_source(paths.report, paths.workdir, sorted(env))
+        env = {"PYTHONUSERBASE": f"{paths.scratch}/{userbase}", "PYTEST_ADDOPTS": " ".join(shlex.quote(o) for o in options)}
+        if self.isolate_plugins:
+            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        source = plugin_source(paths.report, paths.workdir, sorted(env), f"{paths.scratch}/{PINNED_LIST}")
         files = {f"{userbase}/lib/python{v}/site-packages/{module}.py": source for v in PYTHON_VERSIONS}
         return Prepared(fill_report(test_command, paths.report), files=files, env=env)
 

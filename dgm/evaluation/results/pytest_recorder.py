@@ -16,6 +16,10 @@ and no newer syntax.
   a run that never gets there (os._exit, a crash) leaves no report, and the task fails.
 - The environment variables that configured this run are removed at start-up, so pytest runs that
   tests start in subprocesses (pytester) behave as they would without the grader.
+- Runner configuration files the agent's diff changed (setup.cfg, pyproject.toml, ...) were put
+  back to their starting version before pytest started, so pytest's ini file, rootdir and options
+  are the task's own. This plugin is imported right after pytest has read them and moves the
+  agent's versions back in place, so the code under test sees the fix as written.
 """
 
 import json
@@ -24,9 +28,32 @@ import os
 REPORT = "@REPORT@"          # filled in by the grader
 WORKDIR = "@WORKDIR@"
 GRADER_ENV = "@GRADER_ENV@"  # JSON list of variable names to remove at start-up
+PINNED = "@PINNED@"          # NUL list of workspace paths pinned for start-up; agent's copies in PINNED-agent/<n>
 
 for _name in json.loads(GRADER_ENV):
     os.environ.pop(_name, None)
+
+
+def _restore_pinned():
+    try:
+        with open(PINNED, "rb") as listing:
+            paths = [p for p in listing.read().split(b"\0") if p]
+    except (IOError, OSError):
+        return
+    os.unlink(PINNED)
+    for number, rel in enumerate(paths, 1):
+        target = os.path.join(os.fsencode(WORKDIR), rel)
+        if os.path.lexists(target):
+            os.unlink(target)
+        saved = os.fsencode(PINNED + "-agent/" + str(number))
+        if os.path.lexists(saved):
+            parent = os.path.dirname(target)
+            if not os.path.isdir(parent):
+                os.makedirs(parent)
+            os.rename(saved, target)
+
+
+_restore_pinned()
 
 _outcomes = {}
 _collected = []
