@@ -14,7 +14,8 @@ and no newer syntax.
   inherits from a mixin in another file is named after the module that collected it.
 - The report is written once, at the end of the session, to a temporary name and then renamed:
   a run that never gets there (os._exit, a crash) leaves no report, and the task fails.
-- The environment variables that configured this run are removed at start-up, so pytest runs that
+- The environment variables that configured this run are removed once pytest is configured (not
+  at import: pytest reads PYTEST_DISABLE_PLUGIN_AUTOLOAD right after loading `-p` plugins), so pytest runs that
   tests start in subprocesses (pytester) behave as they would without the grader.
 - Runner configuration files the agent's diff changed (setup.cfg, pyproject.toml, ...) were put
   back to their starting version before pytest started, so pytest's ini file, rootdir and options
@@ -30,8 +31,6 @@ WORKDIR = "@WORKDIR@"
 GRADER_ENV = "@GRADER_ENV@"  # JSON list of variable names to remove at start-up
 PINNED = "@PINNED@"          # NUL list of workspace paths pinned for start-up; agent's copies in PINNED-agent/<n>
 
-for _name in json.loads(GRADER_ENV):
-    os.environ.pop(_name, None)
 
 
 def _restore_pinned():
@@ -97,6 +96,11 @@ def pytest_addoption(parser, pluginmanager):
             if pluginmanager.get_plugin(entry.name) is not None:
                 continue
             pluginmanager.register(entry.load(), name=entry.name)
+
+
+def pytest_configure(config):
+    for name in json.loads(GRADER_ENV):
+        os.environ.pop(name, None)
 
 
 def pytest_collectreport(report):
