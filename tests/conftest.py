@@ -111,3 +111,17 @@ def small_run(tmp_path: Path) -> Path:
         store.add_agent("g2c0", "g1c0", store.commit_agent("g2c0", "g1c0", diff=b""))
         store.mark_invalid("g2c0", "empty patch")
     return run
+
+
+@pytest.fixture
+def run_grade(docker_ready, run_label):
+    """Grade a diff for a task in a fresh sandbox of the task's image, as evaluation does."""
+    from dgm.config import SandboxConfig
+    from dgm.evaluation.grader import grade
+    from dgm.sandbox.docker_backend import DockerSandbox
+
+    def run(task, diff: bytes):
+        with DockerSandbox(SandboxConfig(), run=run_label, job=f"grade-{task.id}", role="grade", image=task.image) as sb:
+            return grade(sb, task, diff)
+
+    return run

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from dgm.benchmarks.task import Task, load_task_dir, write_files
-from dgm.config import SandboxConfig
-from dgm.evaluation.grader import Verdict, grade
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tasks"
 
@@ -45,17 +43,6 @@ def diff_between(before: dict[str, bytes], after: dict[str, bytes]) -> bytes:
 @pytest.fixture(scope="module")
 def calc() -> Task:
     return load_task_dir(FIXTURES / "calc")
-
-
-@pytest.fixture
-def run_grade(docker_ready, run_label):
-    from dgm.sandbox.docker_backend import DockerSandbox
-
-    def run(task: Task, diff: bytes) -> Verdict:
-        with DockerSandbox(SandboxConfig(), run=run_label, job=f"grade-{task.id}", role="grade", image=task.image) as sb:
-            return grade(sb, task, diff)
-
-    return run
 
 
 def changed(task: Task, files: dict[str, str | None]) -> bytes:
@@ -237,5 +224,5 @@ def test_inherited_tests_are_named_after_the_module_that_collected_them(run_grad
                 expected_tests=("tests/test_inherit.py::TestCalc::test_add",), solution_files=base.solution_files)
     verdict = run_grade(task, task.solution)
     assert verdict.resolved, verdict.reason
-    assert verdict.tests == {"tests/test_inherit.py::TestCalc::test_add": "passed",
-                             "tests/test_inherit.py::test_x": "xfailed"}
+    inherit = {k: v for k, v in verdict.tests.items() if k.startswith("tests/test_inherit.py")}
+    assert inherit == {"tests/test_inherit.py::TestCalc::test_add": "passed", "tests/test_inherit.py::test_x": "xfailed"}

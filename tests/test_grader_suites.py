@@ -18,22 +18,10 @@ import pytest
 
 from dgm.benchmarks import humaneval, load_suite, polyglot, swebench
 from dgm.benchmarks.task import Task
-from dgm.config import BenchmarkConfig, SandboxConfig
-from dgm.evaluation.grader import Verdict, grade
+from dgm.config import BenchmarkConfig
 
 pytestmark = pytest.mark.docker
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def run_grade(docker_ready, run_label):
-    from dgm.sandbox.docker_backend import DockerSandbox
-
-    def run(task: Task, diff: bytes) -> Verdict:
-        with DockerSandbox(SandboxConfig(), run=run_label, job=f"grade-{task.id}", role="grade", image=task.image) as sb:
-            return grade(sb, task, diff)
-
-    return run
 
 
 def test_humaneval_canonical_solution_passes_and_the_prompt_alone_fails(run_grade):

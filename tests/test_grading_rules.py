@@ -205,3 +205,29 @@ def test_formats_prepare_the_command_and_unknown_names_fail():
         get_format("nope")
     with pytest.raises(DgmError, match="unknown verdict rule 'nope'"):
         get_rule("nope")
+
+
+CFG = "[tool:pytest]\naddopts = --strict-markers\n"
+
+
+@pytest.mark.parametrize("name,before,after,harmless", [
+    ("setup.cfg", CFG, CFG + "markers =\n    slow: long\n", True),                 # a gold patch's marker
+    ("setup.cfg", CFG, CFG + "filterwarnings =\n    ignore::DeprecationWarning\n", True),
+    ("setup.cfg", CFG, "[metadata]\nname = x\n\n" + CFG, True),                    # not pytest's section
+    ("setup.cfg", CFG, "[tool:pytest]\naddopts = --strict-markers -p evil\n", False),
+    ("setup.cfg", CFG, CFG + "markers = slow\npythonpath = evil\n", False),        # a safe key does not carry others
+    ("setup.cfg", CFG, CFG + "python_files = *.py\n", False),
+    ("tox.ini", None, "[pytest]\naddopts = -p evil\n", False),                     # an added ini file
+    ("pytest.ini", None, "[pytest]\nmarkers = slow\n", True),
+    ("pyproject.toml", '[tool.pytest.ini_options]\naddopts = "-ra"\n',
+     '[tool.pytest.ini_options]\naddopts = "-ra"\nmarkers = ["slow"]\n', True),
+    ("pyproject.toml", '[project]\nname = "x"\n', '[tool.pytest.ini_options]\naddopts = "-p evil"\n', False),
+    ("pyproject.toml", '[project]\nname = "x"\n', '[project\n', False),              # does not parse: pinned
+    ("setup.cfg", CFG, CFG.encode() + b"\xff", False),
+])
+def test_only_changes_that_load_no_code_leave_a_start_up_config_unpinned(name, before, after, harmless):
+    from dgm.evaluation.results.pytest_ini import harmless_change
+
+    def raw(v):
+        return v if v is None or isinstance(v, bytes) else v.encode()
+    assert harmless_change(name, raw(before), raw(after)) is harmless

@@ -16,8 +16,6 @@ import pytest
 
 from dgm.benchmarks import swebench
 from dgm.benchmarks.task import Task
-from dgm.config import SandboxConfig
-from dgm.evaluation.grader import Verdict, grade
 import swebench_instances as inst
 
 # ---------------------------------------------------------------------------------------------
@@ -291,22 +289,11 @@ def shapes(tmp_path_factory, docker_ready) -> dict[str, Task]:
         inst.row("dgm__shapes-2", "dgm/shapes", base, GOLD_XFAIL, TEST_XFAIL, ["tests/test_area.py::test_rectangle"],
                  [SQUARE, "tests/test_area.py::test_negative_side", "tests/test_area.py::test_plot"]),
         inst.row("dgm__shapes-3", "dgm/shapes", base, GOLD_CONFIG, TEST_CONFIG, ["tests/test_cube.py::test_cube"],
-                 [SQUARE]),
+                 []),      # the official command runs only the test patch's files: no PASS_TO_PASS there
     ]
     data = tmp_path_factory.mktemp("shapes") / "rows.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return {task.id: task for task in swebench.load(data, image=image)}
-
-
-@pytest.fixture
-def run_grade(docker_ready, run_label):
-    from dgm.sandbox.docker_backend import DockerSandbox
-
-    def run(task: Task, diff: bytes) -> Verdict:
-        with DockerSandbox(SandboxConfig(), run=run_label, job=f"grade-{task.id}", role="grade", image=task.image) as sb:
-            return grade(sb, task, diff)
-
-    return run
 
 
 def _unresolved_without_a_fix(task: Task, run_grade) -> None:
@@ -336,9 +323,98 @@ def test_xfail_passes_a_skipped_pass_to_pass_is_allowed_and_non_test_files_are_n
 
 
 @pytest.mark.docker
-@pytest.mark.xfail(strict=True, reason="the grader still reverts setup.cfg changes (issue 12, protect.py: 12a)")
 def test_a_gold_patch_that_changes_setup_cfg_resolves(shapes, run_grade):
     task = shapes["dgm__shapes-3"]
     gold = run_grade(task, task.solution)
     assert gold.resolved, gold.reason
+    _unresolved_without_a_fix(task, run_grade)
+
+
+# ---------------------------------------------------------------------------------------------
+# A Django instance: Django's own runner (tests/runtests.py) and the official Django log parser
+
+DJANGO = "Django==4.2.16"
+DJANGO_WHEELS = ("asgiref==3.8.1", "sqlparse==0.5.1")
+DJANGO_TESTS_KEPT = ("runtests.py", "test_sqlite.py", "urls.py", "utils_tests")
+TEXT_PY = "django/utils/text.py"
+CONVERSION = "    if not isinstance(x, str):\n        x = str(x)\n"
+TEST_TEXT = "tests/utils_tests/test_text.py"
+CAPFIRST_TEST = ("    def test_capfirst(self):\n"
+                 "        self.assertEqual(text.capfirst(\"hello\"), \"Hello\")\n"
+                 "        self.assertEqual(text.capfirst(lazystr(\"hello\")), \"Hello\")\n"
+                 "        self.assertEqual(text.capfirst(5), \"5\")\n\n")
+DJANGO_F2P = "test_capfirst (utils_tests.test_text.TestUtilsText.test_capfirst)"
+DJANGO_P2P = ["test_truncate_chars (utils_tests.test_text.TestUtilsText.test_truncate_chars)",
+              "test_wrap (utils_tests.test_text.TestUtilsText.test_wrap)"]
+
+
+def _file_patch(changes: dict[str, tuple[str | None, str]]) -> str:
+    """A `git diff` of {path: (before or None for a new file, after)}, made by git on the host."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for rel, (before, _) in changes.items():
+            if before is not None:
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(before)
+        inst.commit_all(root, "before")
+        for rel, (_, after) in changes.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(after)
+        inst.git(root, "add", "-A")
+        return subprocess.run(["git", "diff", "--cached", "--no-renames"], cwd=root, env=inst.GIT_ENV, check=True,
+                              capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def django_task(tmp_path_factory, docker_ready) -> Task:
+    import hashlib
+    import shutil
+    import tarfile
+
+    sdist = inst.pip_download(DJANGO, binary=False)
+    wheels = [inst.pip_download(spec, binary=True) for spec in DJANGO_WHEELS]
+    with tarfile.open(sdist) as tar:
+        top = tar.getnames()[0].split("/")[0]
+        original = tar.extractfile(f"{top}/{TEXT_PY}").read().decode()
+        test_text = tar.extractfile(f"{top}/{TEST_TEXT}").read().decode()
+    assert CONVERSION in original
+    bugged = original.replace(CONVERSION, "", 1)
+    anchor = "    def test_get_text_list(self):\n"
+    assert anchor in test_text and "from django.utils.functional import lazystr" in test_text
+
+    def make_repo(root: Path) -> str:
+        inst.extract_sdist(sdist, root)
+        for entry in (root / "tests").iterdir():          # Django's suite is 20 MB: keep the runner and one app
+            if entry.name not in DJANGO_TESTS_KEPT:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        shutil.rmtree(root / "docs")
+        for po in root.glob("django/**/locale/*/LC_MESSAGES/*.po"):
+            po.unlink()
+        (root / TEXT_PY).write_text(bugged)
+        return inst.commit_all(root, "django 4.2.16 with capfirst broken")
+
+    key = hashlib.sha256("\0".join([DJANGO, *DJANGO_TESTS_KEPT, bugged]).encode()).hexdigest()
+    image, base = inst.instance_image("django", key, make_repo, wheels=wheels)
+    gold = _file_patch({TEXT_PY: (bugged, original)})
+    test_patch = _file_patch({TEST_TEXT: (test_text, test_text.replace(anchor, CAPFIRST_TEST + anchor, 1)),
+                              "tests/utils_tests/files/capfirst.txt": (None, "hello\n")})
+    data = tmp_path_factory.mktemp("django") / "rows.jsonl"
+    data.write_text(json.dumps(inst.row("django__django-90001", "django/django", base, gold, test_patch,
+                                        [DJANGO_F2P], DJANGO_P2P, version="4.2")) + "\n")
+    (task,) = swebench.load(data, image=image)
+    return task
+
+
+@pytest.mark.docker
+def test_a_django_instance_is_graded_by_djangos_runner_and_the_official_parser(django_task, run_grade):
+    task = django_task
+    assert task.test_command.startswith("./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1")
+    assert task.test_command.endswith("utils_tests.test_text")          # the .txt file is not a test label
+    assert task.results == "swebench_log:django/django"
+    gold = run_grade(task, task.solution)
+    assert gold.resolved, gold.reason + gold.output[-2000:]
+    assert gold.tests[DJANGO_F2P] == "passed"
     _unresolved_without_a_fix(task, run_grade)

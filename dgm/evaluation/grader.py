@@ -32,6 +32,7 @@ from dgm.evaluation.results import PINNED_LIST, Produced, ReportError, RunPaths
 from dgm.errors import DgmError
 from dgm.evaluation.workspace import GIT_ENV, WORKDIR, prepare_workspace
 from dgm.sandbox import Sandbox
+from dgm.sandbox.docker_backend import SandboxIOError
 
 STEP_TIMEOUT = 300.0
 SETUP_ALLOWANCE = 60.0          # seconds added to the test timeout for undoing and restoring
@@ -147,6 +148,45 @@ def _lists(data: bytes) -> _Inspected:
     return _Inspected(_split_nul(changed), _split_nul(added), frozenset(_split_nul(runner)), _split_nul(shadows))
 
 
+# The starting version of each listed start-up config (NUL list in $2/cfg-list) as $2/cfg-<n>.
+_STARTING = r"""
+cd "$1" || exit 1; i=0
+while IFS= read -r -d '' p; do
+  i=$((i + 1))
+  if git cat-file -e "HEAD:$p" 2>/dev/null; then git --literal-pathspecs show "HEAD:$p" > "$2/cfg-$i" || exit 1; fi
+done < "$2/cfg-list"
+"""
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _to_pin(sb: Sandbox, fmt: results.ResultsFormat | None, workdir: str, scratch: str,
+            candidates: list[str]) -> list[str]:
+    """The touched start-up configs to pin: all but those whose change the format calls harmless
+    (`harmless_startup_change(name, before, after)`); a file too large or unreadable stays pinned."""
+    judge = getattr(fmt, "harmless_startup_change", None)
+    if not candidates or judge is None:
+        return candidates
+    sb.write(f"{scratch}/cfg-list", _nul_list(candidates))
+    if not sb.exec(["bash", "-c", _STARTING, "dgm-cfg", workdir, scratch], timeout=STEP_TIMEOUT, env=GIT_ENV).ok:
+        return candidates
+
+    def version(path: str) -> bytes | None:
+        try:
+            return sb.read(path, max_bytes=MAX_CONFIG_BYTES)
+        except FileNotFoundError:
+            return None
+
+    pinned = []
+    for number, rel in enumerate(candidates, 1):
+        try:
+            harmless = judge(PurePosixPath(rel).name, version(f"{scratch}/cfg-{number}"), version(f"{workdir}/{rel}"))
+        except SandboxIOError:      # FileTooLarge, a symlink or FIFO
+            harmless = False
+        if not harmless:
+            pinned.append(rel)
+    return pinned
+
+
 @dataclass(frozen=True)
 class LaidOut:
     """A grading workspace with the agent's diff applied; `failure` says why the diff did not apply."""
@@ -201,7 +241,8 @@ def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
     if reverted:
         sb.write(f"{scratch}/revert", _nul_list(reverted))
     startup = getattr(fmt, "startup_configs", frozenset())
-    pinned = sorted(p for p in touched if PurePosixPath(p).name in startup and p not in reverted)
+    pinned = _to_pin(sb, fmt, workdir, scratch,
+                     sorted(p for p in touched if PurePosixPath(p).name in startup and p not in reverted))
     if pinned:
         sb.write(f"{scratch}/{PINNED_LIST}", _nul_list(pinned))
     return LaidOut(scratch, reverted=reverted)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from dgm.evaluation.results import (PINNED_LIST, MAX_REPORT_BYTES, OUTCOMES, Prepared, Produced, ReportError, RunPaths,
                                     fill_report)
 
+from dgm.evaluation.results import pytest_ini
+
 if TYPE_CHECKING:
     from dgm.benchmarks.task import Task
 
@@ -42,6 +44,7 @@ class PytestFormat:
     # What pytest reads at start-up to choose its ini file and options: pinned to the starting
     # version while it starts (the grader swaps them; the plugin swaps the agent's back).
     startup_configs = frozenset({"pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"})
+    harmless_startup_change = staticmethod(pytest_ini.harmless_change)   # those are not pinned
     isolate_plugins = True       # tests switch it off to show what plugin auto-loading would let in
 
     def prepare(self, test_command: str, paths: RunPaths) -> Prepared:
