@@ -230,3 +230,47 @@ def test_git_config_the_agent_writes_does_not_shape_its_diff(gateway, workspace,
         assert touched_paths(result.diff) == {"calc.py"}
     else:
         assert b"a/calc.py" not in result.diff and "calc.py" not in touched_paths(result.diff)
+
+
+FAKE_GIT = r'''
+import os, pathlib, stat, sys
+ws = pathlib.Path(sys.argv[sys.argv.index("--workspace") + 1])
+home = pathlib.Path(os.path.expanduser("~"))
+fake = pathlib.Path("/tmp/fakebin/git")
+fake.parent.mkdir(parents=True, exist_ok=True)
+# A "git" that hands over a diff whose headers read c/... i/...: git apply (-p1) still applies it.
+fake.write_text("#!/bin/sh\ncase \"$*\" in *diff*) cat <<'X'\n"
+                "diff --git c/calc.py i/calc.py\n--- c/calc.py\n+++ i/calc.py\n@@ -1,2 +1,2 @@\n"
+                " def add(a, b):\n-    return a - b\n+    return a + b\nX\n;; esac\nexit 0\n")
+fake.chmod(0o755)
+for rc in (".bash_profile", ".bash_login", ".profile", ".bashrc"):
+    try:
+        (home / rc).write_text("export PATH=/tmp/fakebin:$PATH\n")
+    except OSError:
+        pass
+(ws / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+print("planted", home)
+'''
+
+
+def test_a_git_the_agent_plants_for_the_login_shell_does_not_shape_the_diffs_paths(gateway, workspace, tmp_path,
+                                                                                   run_label):
+    """Finding 2, the class: whatever diff bytes come out of the sandbox, the paths the host checks
+    are those the host's own git sees change when it applies them (GitStore.changed_paths)."""
+    from dgm.archive.gitstore import GitStore
+    from dgm.evaluation.diffpaths import touched_paths
+    from dgm.llm import JobGrant
+
+    agent = tmp_path / "fake_git_agent"
+    agent.mkdir()
+    (agent / "main.py").write_text(FAKE_GIT)
+    grant = JobGrant(job_key="fake-git", role="solve", run=run_label)
+    result = run_agent(agent, "anything", workspace, tmp_path / "out", gateway=gateway, grant=grant,
+                       sandbox_config=SandboxConfig(), limits=AgentLimits(max_steps=1, max_seconds=30))
+    store = GitStore.init(tmp_path / "agents.git")
+    base = store.commit_tree(workspace, None, "parent")
+    child = store.commit_diff(base, result.diff, "child")
+    # The plant works (the sandbox is the agent's): parsing the headers would miss the change ...
+    assert b"diff --git c/calc.py i/calc.py" in result.diff and "calc.py" not in touched_paths(result.diff)
+    # ... the host's git, comparing the commits it made by applying the bytes, does not.
+    assert store.changed_paths(base, child) == ["calc.py"]

@@ -96,6 +96,13 @@ class GitStore:
             tree = self._git("write-tree", env=env)
         return self._commit(tree, parent, message)
 
+    def changed_paths(self, old: str, new: str) -> list[str]:
+        """Every path whose content or mode differs between commits `old` and `new`, as this
+        repository's git sees them: the truth about what a diff changed, whatever its headers say
+        (NUL-separated output, so no quoting or prefix option can disguise a name)."""
+        out = self._git_bytes("diff-tree", "-r", "-z", "--name-only", "--no-renames", "--no-ext-diff", old, new)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
     def _commit(self, tree: str, parent: str | None, message: str) -> str:
         args = ["commit-tree", "--no-gpg-sign", tree, "-m", message or "agent"]
         if parent is not None:

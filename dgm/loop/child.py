@@ -27,7 +27,6 @@ from dgm.loop.context import RunContext
 from dgm.loop.dedup import OrderGate, original_of
 from dgm.loop.evaluate import StagedEvaluation
 from dgm.scale import jobs
-from dgm.evaluation.diffpaths import touched_paths
 
 _log = log.get(__name__)
 
@@ -158,12 +157,17 @@ class ChildPipeline:
         diff = run.diff
         (staging / "diff.patch").write_bytes(diff)
         (staging / "output.txt").write_text(run.output, encoding="utf-8")
-        reason = self.improver.failure(run) or _invalid_reason(run.diff_error, diff, loop.protected_paths)
+        reason = self.improver.failure(run) or _invalid_reason(run.diff_error, diff)
         try:
             commit = ctx.store.commit_agent(child_id, parent_id, diff=diff if reason is None else b"")
         except PatchRejected as exc:   # the agent's output is at fault: an invalid child, the run goes on
             reason = f"the diff does not apply to the parent's source: {exc}"
             commit = ctx.store.commit_agent(child_id, parent_id, diff=b"")
+        if reason is None:
+            reason = _protected_reason(ctx.store.git.changed_paths(ctx.store.agent(parent_id).commit, commit),
+                                       loop.protected_paths)
+            if reason is not None:      # the child keeps its parent's source
+                commit = ctx.store.commit_agent(child_id, parent_id, diff=b"")
         duplicate_of = None
         if reason is None and loop.deduplicate:
             self.gate.wait_for_earlier(child_id)
@@ -195,14 +199,17 @@ class ChildPipeline:
         return result, record
 
 
-def _invalid_reason(diff_error: str | None, diff: bytes, protected: list[str]) -> str | None:
-    """Why a self-improvement cannot become a usable child, or None when it can."""
+def _invalid_reason(diff_error: str | None, diff: bytes) -> str | None:
+    """Why a self-improvement's output cannot even be applied, or None when it can."""
     if diff_error:
         return f"the diff could not be taken: {diff_error}"
     if not diff.strip():
         return "empty patch: the self-improvement changed no file"
-    touched = sorted(path for path in touched_paths(diff) if any(fnmatch(path, pattern) for pattern in protected))
-    if touched:
-        return f"changed protected path(s): {', '.join(touched)}"
     return None
 
+
+def _protected_reason(changed: list[str], protected: list[str]) -> str | None:
+    """The paths come from the host's git comparing parent and child commits, never from the
+    diff's headers: the diff's bytes came out of the sandbox, where the agent could shape them."""
+    touched = sorted(path for path in changed if any(fnmatch(path, pattern) for pattern in protected))
+    return f"changed protected path(s): {', '.join(touched)}" if touched else None
