@@ -213,7 +213,7 @@ def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
     """
     parent, name = str(PurePosixPath(workdir).parent), PurePosixPath(workdir).name
     scratch_name = PurePosixPath(scratch).name
-    setup = _SETUP + (_HIDE_SCRATCH if HIDE_SCRATCH else "")
+    setup = _SETUP + (_HIDE_SCRATCH if HIDE_SCRATCH and fmt is not None else "")   # test grading's report dir
     tree = {f"{scratch_name}/agent.patch": diff, f"{scratch_name}/setup.sh": setup.encode()}
     tree.update({f"{scratch_name}/{rel}": data for rel, data in scratch_files.items()})
     tree.update({f"{scratch_name}/hidden/{rel}": data for rel, data in task.hidden_tests.items()})
