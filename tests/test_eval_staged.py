@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -78,7 +79,8 @@ def outcomes(monkeypatch) -> Outcomes:
 
 
 def _context(tmp_path: Path, second_best: float | None = None) -> runner.EvalContext:
-    return runner.EvalContext(config=load(None), gateway=None, run="r", agent="a", out_dir=tmp_path,  # type: ignore[arg-type]
+    gateway = SimpleNamespace(service=SimpleNamespace(unavailable=None))   # tasks are faked: a model that works
+    return runner.EvalContext(config=load(None), gateway=gateway, run="r", agent="a", out_dir=tmp_path,  # type: ignore[arg-type]
                               second_best=second_best)
 
 
