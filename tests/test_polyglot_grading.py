@@ -18,6 +18,7 @@ from dgm.benchmarks import load_suite
 from dgm.benchmarks import polyglot_languages
 from dgm.benchmarks.task import Task, overlay_diff
 from dgm.config import BenchmarkConfig, SandboxConfig
+from dgm.evaluation import protect
 from dgm.evaluation.grader import Verdict, grade
 from dgm.evaluation.results import Prepared, fill_report
 from dgm.evaluation.results import go_json
@@ -84,12 +85,14 @@ def test_go_reference_resolves_and_the_stub_fails(tasks, grade_files):
     assert not stub.resolved and "did not finish its run" in stub.reason
 
 
-def test_go_an_added_test_file_that_trims_the_hidden_table_is_removed(tasks, grade_files):
+def test_go_an_added_test_file_that_trims_the_hidden_table_is_removed(tasks, grade_files, monkeypatch):
     task = tasks["go"]
     cheat = {"digit_sum.go": GO_PARTIAL, "zz_extra_test.go": GO_TRIM_TABLE}
-    assert grade_files(_unprotected(task), cheat).resolved          # the exploit, protection off
+    with monkeypatch.context() as off:      # both protections off: the task's hooks, and new test files undone
+        off.setattr(protect, "is_test_file", lambda path: False)
+        assert grade_files(_unprotected(task), cheat).resolved      # the exploit wins
     verdict = grade_files(task, cheat)
-    assert not verdict.resolved and verdict.reverted == {"zz_extra_test.go": HOOK}
+    assert not verdict.resolved and verdict.reverted == {"zz_extra_test.go": "new test file"}
     assert verdict.tests["TestDigitSum/several_digits"] == "failed"
 
 
