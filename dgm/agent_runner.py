@@ -38,6 +38,7 @@ CONTEXT = "/opt/dgm/improve/context.json"   # the improvement procedure's input,
 BASELINE_GIT = "/work/.dgm-baseline.git"
 DIFF_FILE = "/tmp/dgm-agent.diff"
 GIT_SECONDS = 120.0
+REMOVED = "the sandbox stopped answering after the agent's time limit (its processes filled it); the host removed it"
 # Caches and build outputs that tools write while the agent tests its work; never part of a solution.
 EXCLUDED = build_outputs.gitignore().replace("\n", "\\n")
 
@@ -153,8 +154,12 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
             # The task's environment (e.g. PYTHONPATH) first: it can never replace the gateway's variables.
             result = sb.exec(cmd, timeout=limits.max_seconds + limits.grace_seconds, cwd=WORKSPACE,
                              env={**(env or {}), **gateway.sandbox_env(token)})
-            diff, diff_error = _diff(sb, git_env, sandbox_config.max_diff_bytes)
-            trajectory, cut = _copy_trajectory(sb, out_dir, sandbox_config.max_trajectory_bytes)
+            removed = sb.expired    # the agent's code left the sandbox unable to answer: the host removed it
+            if removed:
+                diff, diff_error, trajectory, cut = b"", None, None, False
+            else:
+                diff, diff_error = _diff(sb, git_env, sandbox_config.max_diff_bytes)
+                trajectory, cut = _copy_trajectory(sb, out_dir, sandbox_config.max_trajectory_bytes)
     finally:
         gateway.revoke(token)
     final = _final_record(trajectory)
@@ -165,7 +170,7 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
     run = AgentRun(exit_code=result.exit_code, exit_reason=str(reason), diff=diff, trajectory=trajectory,
                    output=result.output, duration=result.duration, tokens=final.get("tokens") or {},
                    steps=int(final.get("steps") or 0), diff_error=diff_error,
-                   detail=str(final.get("detail") or ""), trajectory_cut=cut)
+                   detail=REMOVED if removed else str(final.get("detail") or ""), trajectory_cut=cut)
     _log.info("agent run done", job=grant.job_key, exit_code=run.exit_code, exit_reason=run.exit_reason,
               steps=run.steps, diff_bytes=len(run.diff), seconds=round(run.duration, 1))
     return run

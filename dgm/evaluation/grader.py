@@ -284,11 +284,13 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
     run = sb.exec(f"{setup_command(laid, workdir)} && cd {shlex.quote(workdir)} && {prepared.command}",
                   timeout=task.timeouts.test + SETUP_ALLOWANCE, cwd=workdir,
                   env={**task.agent_env, "PYTHONDONTWRITEBYTECODE": "1", **prepared.env})
-    check_setup(sb, task, laid, run.output)
 
     def unresolved(reason: str, tests: Mapping[str, str] | None = None) -> Verdict:
         return Verdict(False, reason, tests=tests or {}, output=run.output, reverted=reverted, exit_code=run.exit_code)
 
+    if run.timed_out and sb.expired:   # the code under test jammed the sandbox; the host removed it
+        return unresolved(f"tests timed out after {task.timeouts.test:g}s and left the sandbox unable to answer")
+    check_setup(sb, task, laid, run.output)
     if run.timed_out:
         return unresolved(f"tests timed out after {task.timeouts.test:g}s")
     report: bytes | None = None

@@ -179,6 +179,9 @@ def score(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
                   + " ".join(shlex.quote(part) for part in harness),
                   timeout=task.timeouts.test + grader.SETUP_ALLOWANCE, cwd=workdir,
                   env={**task.agent_env, "PYTHONDONTWRITEBYTECODE": "1"})
+    if run.timed_out and sb.expired:   # the scored code jammed the sandbox; the host removed it
+        return Verdict(False, f"score 0: timed out after {task.timeouts.test:g}s and left the sandbox unable to answer",
+                       output=run.output[-STDERR_LOG_BYTES:], reverted=laid.reverted, exit_code=run.exit_code, score=0.0)
     grader.check_setup(sb, task, laid, run.output)
     report = _harness_report(run.output)
     if report is None:

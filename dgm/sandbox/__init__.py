@@ -50,6 +50,11 @@ class Sandbox(Protocol):
     def close(self) -> None:
         """Remove the sandbox; safe to call twice."""
 
+    @property
+    def expired(self) -> bool:
+        """The host removed the sandbox: it ran past its deadline, or the code an exec ran left it
+        unable to answer. That code is at fault, as with a timeout; later calls raise."""
+
     def __enter__(self) -> "Sandbox": ...
 
     def __exit__(self, *exc: object) -> None: ...

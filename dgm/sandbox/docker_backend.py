@@ -37,6 +37,7 @@ AGENT = "1000:1000"
 ROOT = "0:0"
 BACKSTOP_SLACK_SECONDS = 15     # how much later than the timeout the host gives up on an exec
 TRANSFER_SECONDS = 600          # deadline of one write/read tar stream
+SWEEP_SECONDS = 30              # deadline of the sweep after an exec outlived its timeout
 READONLY_ROOT = "/opt/dgm"      # root-owned tmpfs for copies the agent must not modify
 
 
@@ -407,12 +408,19 @@ class DockerSandbox:
         argv = wrapper.exec_argv(cmd, timeout, self.config.output_limit_bytes)
         started = time.monotonic()
         deadline = started + timeout + wrapper.KILL_AFTER_SECONDS + BACKSTOP_SLACK_SECONDS
+        # The last resort, should a Docker call itself hang: the container goes, whatever runs in it.
+        step = threading.Timer(deadline - started + SWEEP_SECONDS + BACKSTOP_SLACK_SECONDS, self._expire,
+                               args=(timeout,))
+        step.daemon = True
+        step.start()
         try:
             exec_id, out, err = self._stream(argv, user=AGENT, deadline=deadline, cwd=cwd, env=env)
         except hijack.StreamTimeout as late:
             self._log.warning("exec outlived its timeout; sweeping the sandbox", timeout=timeout)
-            self._sweep()
+            self._sweep_or_remove()
             return self._result(124, late.stdout, True, False, started)
+        finally:
+            step.cancel()
         report = wrapper.parse(err)
         if report is None:
             code, oom = self._unreported(exec_id)
@@ -457,12 +465,20 @@ class DockerSandbox:
         return ExecResult(exit_code=code, output=text, timed_out=timed_out, truncated=truncated,
                           duration=time.monotonic() - started, oom_killed=oom_killed)
 
-    def _sweep(self) -> None:
-        deadline = time.monotonic() + 30
+    def _sweep_or_remove(self) -> None:
+        """Kill what the timed-out exec left behind; a sandbox that cannot even be swept (its
+        process table or memory filled by that code) is removed like one past its deadline: the
+        code that ran is at fault, so the caller must not see an infrastructure error."""
         try:
-            self._stream(["bash", "-c", wrapper.SWEEP, "dgm-sweep", str(self.config.ttl_seconds)], user=AGENT, deadline=deadline)
-        except hijack.StreamTimeout:
-            raise self._dead("it does not answer after an exec timed out") from None
+            self._stream(["bash", "-c", wrapper.SWEEP, "dgm-sweep", str(self.config.ttl_seconds)], user=AGENT,
+                         deadline=time.monotonic() + SWEEP_SECONDS)
+        except (hijack.StreamTimeout, SandboxUnavailable) as exc:
+            if self._expired:
+                return
+            self._log.warning("sandbox does not answer after an exec timed out; removing it",
+                              container=self.id[:12], error=str(exc))
+            self._expired = True
+            self.close()
 
     # -- files --------------------------------------------------------------------------------
 
