@@ -79,3 +79,14 @@ def test_context_holds_no_hidden_tests_and_no_held_out_stage(hyper_run: Path) ->
         for test_file in (task_dir / "tests").rglob("test_*.py") if (task_dir / "tests").is_dir() else []:
             assert test_file.name not in text
 
+
+
+def test_replay_is_exact_in_agent_mode(hyper_run: Path, tmp_path: Path) -> None:
+    """Every improvement context is rebuilt byte for byte, so each recorded call is matched."""
+    import os
+
+    proc = subprocess.run([*DGM, "replay", str(hyper_run), "--out", str(tmp_path / "replay"), "--verify"],
+                          capture_output=True, text=True, timeout=900,
+                          env={k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")})
+    assert proc.returncode == 0, (proc.stdout[-1500:], proc.stderr[-1500:])
+    assert "replay verified" in proc.stdout

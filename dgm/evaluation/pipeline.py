@@ -246,8 +246,8 @@ def _render_trajectory(path: Path) -> str:
             out.append(f"--- step {record.get('step')} ---")
             if response.get("content"):
                 out.append(f"assistant: {response['content']}")
-            for call in record.get("tool_calls") or []:
-                out.append(f"tool call: {json.dumps(call, ensure_ascii=False)}")
+            for call in record.get("tool_calls") or []:   # sorted: a replayed response keeps no key order
+                out.append(f"tool call: {json.dumps(call, ensure_ascii=False, sort_keys=True)}")
             for result in record.get("tool_results") or []:
                 if isinstance(result, dict):
                     out.append(f"tool result ({result.get('name')}): {_clip(str(result.get('output', '')), TOOL_OUTPUT_CHARS)}")
