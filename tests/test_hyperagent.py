@@ -90,3 +90,35 @@ def test_replay_is_exact_in_agent_mode(hyper_run: Path, tmp_path: Path) -> None:
                           env={k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")})
     assert proc.returncode == 0, (proc.stdout[-1500:], proc.stderr[-1500:])
     assert "replay verified" in proc.stdout
+
+
+HOSTILE_PROCEDURES = {
+    "crashes": ("raise SystemExit(3)", "exit code 3"),
+    "hangs": ("import time\ntime.sleep(3600)", "killed"),
+    # hidden tests are never in its sandbox: the search finds nothing, so no change is made
+    "reads hidden tests": ("import glob\nfound = [p for top in ('/work', '/tmp', '/opt', '/home')"
+                           " for p in glob.glob(top + '/**/test_*.py', recursive=True) if '/opt/dgm/agent' not in p]"
+                           "\nraise SystemExit(4 if found else 5)", "exit code 5"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_PROCEDURES))
+def test_a_procedure_that_crashes_hangs_or_snoops_makes_an_invalid_child(name: str, tmp_path: Path,
+                                                                          docker_ready: None) -> None:
+    import shutil
+
+    from dgm.loop import session
+
+    body, reason = HOSTILE_PROCEDURES[name]
+    seed = tmp_path / "seed"
+    shutil.copytree(REPO / "agents" / "seed_agent", seed)
+    (seed / "improve.py").write_text(
+        '"""A hostile improvement procedure (--context is its input)."""\nimport argparse\n'
+        "argparse.ArgumentParser(description='reads --context FILE').parse_known_args()\n" + body + "\n")
+    run_dir = tmp_path / "run"
+    session.start(preset("loop.generations=1", f"run.seed_agent={seed}", "loop.self_improve_seconds=10",
+                         "evaluation.stages=[{size: 1}]"), run_dir)
+    with RunStore.open(run_dir, readonly=True) as store:
+        child = store.agent("g1c0")
+    assert child.status == "invalid", child
+    assert reason in (child.invalid_reason or ""), child.invalid_reason
