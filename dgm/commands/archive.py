@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from dgm.archive.records import AGENT_STATUSES
 from dgm.commands.archive_policies import add_policies_parser, is_policy_id, policy_diff, run_policies
+from dgm.commands.tables import format_table
 
 if TYPE_CHECKING:
     from dgm.archive.store import RunStore
@@ -99,21 +100,6 @@ def agent_rows(run_dir: Path, *, sort: str = "generation", status: str | None = 
     return list(iter_agent_rows(run_dir, sort=sort, status=status))
 
 
-def format_table(headers: Sequence[str], right: Iterable[str], rows: Sequence[Sequence[str]],
-                 title: str | None = None) -> str:
-    """A plain aligned table, never cut to the terminal width (ids and scores stay whole).
-    Hand-made rather than rich: 100,000 rows print in a fraction of a second."""
-    right_set = set(right)
-    widths = [max([len(header)] + [len(row[i]) for row in rows]) for i, header in enumerate(headers)]
-    # One format string for every line: a single C call per row.
-    template = " " + "   ".join(f"{{:{'>' if h in right_set else '<'}{w}}}" for h, w in zip(headers, widths))
-    total = sum(widths) + 3 * (len(widths) - 1)
-    out = [] if title is None else [" " + title.center(total).rstrip(), ""]
-    out += [template.format(*headers).rstrip(), " " + "─" * total]
-    out += [template.format(*row).rstrip() for row in rows]
-    return "\n".join(out)
-
-
 def print_agents(run_dir: Path, *, sort: str = "generation", status: str | None = None) -> None:
     from dgm.archive.views import score_text
 
@@ -146,16 +132,23 @@ def _ls(args: argparse.Namespace) -> int:
 
 def agent_details(run_dir: Path, agent_id: str) -> dict[str, Any]:
     """Everything about one agent (what `show --json` prints)."""
+    with _store(run_dir) as store:
+        return agent_details_in(store, _archive(store)[0], store.llm_spend(), agent_id)
+
+
+def agent_details_in(store: "RunStore", archive: "Archive", spend: dict[str, tuple[float, int]],
+                     agent_id: str) -> dict[str, Any]:
+    """`agent_details` from an open store, its archive and its spend per agent: building those
+    once serves many agents (the frozen report details hundreds; each build reads every agent)."""
     from dgm.archive.views import agent_row, diagnosis_summary, diff_stat
 
-    with _store(run_dir) as store:
-        agent = store.agent(agent_id)
-        archive, _ = _archive(store)
-        diagnosis = _read_json(store.artifacts.path(agent_id, "diagnosis/diagnosis.json"))
-        stats = None if agent.parent_id is None else diff_stat(store.diff(agent.parent_id, agent_id))
-        evaluations = store.evaluations(agent_id)
-        jobs = store.jobs(agent_id=agent_id)
-        dollars, tokens = store.llm_spend().get(agent_id, (0.0, 0))
+    run_dir = store.run_dir
+    agent = store.agent(agent_id)
+    diagnosis = _read_json(store.artifacts.path(agent_id, "diagnosis/diagnosis.json"))
+    stats = None if agent.parent_id is None else diff_stat(store.diff(agent.parent_id, agent_id))
+    evaluations = store.evaluations(agent_id)
+    jobs = store.jobs(agent_id=agent_id)
+    dollars, tokens = spend.get(agent_id, (0.0, 0))
     counts: dict[str, int] = {}
     for evaluation in evaluations:
         counts[evaluation.status] = counts.get(evaluation.status, 0) + 1

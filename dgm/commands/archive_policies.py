@@ -49,7 +49,7 @@ def run_policies(args: argparse.Namespace) -> int:
         print(f"{args.run_dir}: no selection-policy versions (the run has meta.enabled false, or no generation "
               "has been planned yet)")
         return 0
-    from dgm.commands.archive import format_table
+    from dgm.commands.tables import format_table
     from dgm.meta.diagnosis import ranges
 
     cells = [(row["id"], row["parent"] or "-", row["status"], str(row["created_after_generation"]),

@@ -15,7 +15,7 @@ from typing import Any
 from dgm.archive.lock import is_live
 from dgm.archive.store import RunStore
 from dgm.archive.views import Archive, generation_stats
-from dgm.commands.archive import agent_details, diff_data, iter_agent_rows
+from dgm.commands.archive import agent_details_in, iter_agent_rows
 
 TREE_LIMIT = 2000       # above this many agents /api/tree folds clades (dgm.dashboard.tree)
 DIFF_CHARS = 200_000     # a diff larger than this is cut (the page stays responsive)
@@ -74,8 +74,15 @@ def agents(run_dir: Path) -> list[dict[str, Any]]:
 
 def agent(run_dir: Path, agent_id: str) -> dict[str, Any]:
     """`dgm archive show --json` plus the diff against the parent as text (cut at DIFF_CHARS)."""
-    details = agent_details(run_dir, agent_id)
-    patch = "" if details["agent"]["parent"] is None else diff_data(run_dir, agent_id)["patch"]
+    with RunStore.open(run_dir, readonly=True) as store:
+        return agent_in(store, Archive(store.list_agent_lines()), store.llm_spend(), agent_id)
+
+
+def agent_in(store: RunStore, archive: Archive, spend: dict[str, tuple[float, int]], agent_id: str) -> dict[str, Any]:
+    """`agent` from an open store, its archive and spend (built once for all agents of a report)."""
+    details = agent_details_in(store, archive, spend, agent_id)
+    parent = details["agent"]["parent"]
+    patch = "" if parent is None else store.diff(parent, agent_id)
     details["diff"] = patch[:DIFF_CHARS]
     details["diff_truncated"] = len(patch) > DIFF_CHARS
     details["diff_html"] = diff_html(details["diff"])

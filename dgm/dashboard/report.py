@@ -42,12 +42,15 @@ def answers(run_dir: Path) -> dict[str, Any]:
     }
     with RunStore.open(run_dir, readonly=True) as store:
         archive = Archive(store.list_agent_lines())
-    chosen = kept_agents(archive, REPORT_AGENTS)
+        spend = store.llm_spend()
+        chosen = kept_agents(archive, REPORT_AGENTS)
+        details = {agent.id: data.agent_in(store, archive, spend, agent.id)
+                   for agent in archive.agents if agent.id in chosen}
     budget = TRAJECTORY_CHARS
     for agent in archive.agents:
         if agent.id not in chosen:
             continue
-        out[_path("agents", agent.id)] = data.agent(run_dir, agent.id)
+        out[_path("agents", agent.id)] = details[agent.id]
         listed = trajectories.index(run_dir, agent.id)
         out[_path("agents", agent.id, "trajectories")] = listed
         for item in listed:
