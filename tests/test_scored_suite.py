@@ -272,3 +272,52 @@ def test_malformed_scorer_output_scores_zero_with_the_reason(docker_ready, run_l
         assert verdicts[case].score == 0.0 and reason in verdicts[case].reason, (case, verdicts[case].reason)
     assert verdicts["fine"].score == 0.5 and verdicts["fine"].details == {"note": "half"}
     assert not math.isnan(sum(v.score for v in verdicts.values()))
+
+
+NEAREST_NEIGHBOUR = '''def tour(points):
+    if not points:
+        return []
+    order, left = [0], set(range(1, len(points)))
+    while left:
+        x, y = points[order[-1]]
+        step = min(left, key=lambda j: (points[j][0] - x) ** 2 + (points[j][1] - y) ** 2)
+        order.append(step)
+        left.remove(step)
+    return order
+'''
+
+
+def test_a_run_keeps_continuous_scores(docker_ready, tmp_path: Path) -> None:
+    """Through the loop: the stage keeps the score sum, the agent's score is the mean task score
+    (not the count of tasks that scored 1), `archive ls --json` shows it with no Wilson interval."""
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    from dgm.archive.store import RunStore
+    from dgm.config import validate
+    from dgm.loop import session
+
+    script = tmp_path / "script.yaml"
+    write = f"cat > tour.py <<'EOF'\n{NEAREST_NEIGHBOUR}EOF"
+    script.write_text(yaml.safe_dump({"rules": [
+        {"job": "^g0c0/eval/", "times": 1, "reply": {"tool_calls": [{"name": "bash", "arguments": {"command": write}}]}},
+        {"reply": {"content": "done"}}]}))
+    config = validate({"llm": {"model": "scripted", "script": str(script)},
+                       "loop": {"generations": 0},
+                       "evaluation": {"benchmark": {"name": "scored", "path": str(EXAMPLE / "tasks")},
+                                      "stages": [{"size": 1}]}}, "test")
+    run_dir = tmp_path / "run"
+    session.start(config, run_dir)
+    with RunStore.open(run_dir, readonly=True) as store:
+        seed = store.agent("g0c0")
+        job = next(job for job in store.jobs(agent_id="g0c0") if job.kind == "evaluate")
+    task_score = job.result["score"]
+    assert 0 < task_score < 1, task_score              # nearest neighbour: better than the stub, not optimal
+    assert seed.stages[0].resolved == 0 and seed.stages[0].score_sum == pytest.approx(task_score)
+    assert seed.score == pytest.approx(task_score)
+    listing = json.loads(subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "ls", str(run_dir), "--json"],
+                                        capture_output=True, text=True, check=True).stdout)
+    assert listing[0]["score"] == pytest.approx(task_score) and listing[0]["ci95"] is None

@@ -19,29 +19,41 @@ TASK_STATUSES: tuple[str, ...] = ("resolved", "unresolved", "agent_error", "infr
 @dataclass(frozen=True, slots=True)
 class StageScore:
     """Tasks resolved out of tasks run in one evaluation stage (kept as counts, not a ratio, so
-    `7/10` and `35/50` stay distinguishable)."""
+    `7/10` and `35/50` stay distinguishable). A stage of the scored suite also keeps the sum of
+    its tasks' scores in [0, 1] (`resolved` then counts the tasks that scored 1)."""
 
     resolved: int
     total: int
+    score_sum: float | None = None
 
-    def to_json(self) -> dict[str, int]:
-        return {"resolved": self.resolved, "total": self.total}
+    @property
+    def points(self) -> float:
+        """What the stage contributes to the agent's score: its score sum, or its resolved count."""
+        return self.resolved if self.score_sum is None else self.score_sum
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"resolved": self.resolved, "total": self.total}
+        if self.score_sum is not None:   # absent for pass/fail suites: their records are unchanged
+            data["score_sum"] = self.score_sum
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StageScore":
-        return cls(int(data["resolved"]), int(data["total"]))
+        score_sum = data.get("score_sum")
+        return cls(int(data["resolved"]), int(data["total"]), None if score_sum is None else float(score_sum))
 
     def __str__(self) -> str:
-        return f"{self.resolved}/{self.total}"
+        return f"{self.resolved}/{self.total}" if self.score_sum is None else f"{self.score_sum:.2f}/{self.total}"
 
 
 def overall_score(stages: tuple[StageScore, ...] | list[StageScore]) -> float | None:
     """Resolved over run, pooled across stages (the reference's accuracy_score): an agent that
-    reached stage 2 is judged on all 60 tasks, not on the mean of two stage ratios."""
+    reached stage 2 is judged on all 60 tasks, not on the mean of two stage ratios. With
+    continuous scores it is the mean task score, pooled the same way."""
     total = sum(stage.total for stage in stages)
     if total == 0:
         return None
-    return sum(stage.resolved for stage in stages) / total
+    return sum(stage.points for stage in stages) / total
 
 
 class Agent(NamedTuple):

@@ -46,6 +46,8 @@ def resolved_count(agent: AgentLike) -> float:
 def interval(agent: AgentLike) -> Interval | None:
     """95% Wilson interval of the agent's score over the tasks it ran (None: unscored, or not a
     pass/fail count)."""
+    if any(stage.score_sum is not None for stage in agent.stages):
+        return None     # a mean of scores in [0, 1] is not a count of successes
     return wilson(resolved_count(agent), tasks_run(agent))
 
 
@@ -60,8 +62,8 @@ def score_ci_text(agent: AgentLike) -> str:
 def noise_note(best: AgentLike, other: AgentLike | None) -> dict[str, Any] | None:
     """How the best agent compares with the runner-up: their difference, and whether a
     two-proportion test at 95% can tell them apart."""
-    if other is None or other.score is None or best.score is None:
-        return None
+    if other is None or other.score is None or best.score is None or interval(best) is None or interval(other) is None:
+        return None     # unscored, or continuous scores (the test is for pass/fail counts)
     return {"runner_up": other.id, "difference": round(best.score - other.score, 4),
             "within_noise": within_noise(resolved_count(best), tasks_run(best), resolved_count(other), tasks_run(other))}
 

@@ -15,7 +15,7 @@ HELP = "evaluate one agent on a benchmark (solve and grade each task in sandboxe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agent", required=True, metavar="DIR|RUN_DIR:AGENT_ID",
                         help="an agent directory (e.g. agents/seed_agent) or an agent of a run (archive/r1:g3c1)")
-    parser.add_argument("--benchmark", choices=("mini", "humaneval", "swebench", "polyglot"),
+    parser.add_argument("--benchmark", choices=("mini", "humaneval", "swebench", "polyglot", "scored"),
                         help="the suite (default: evaluation.benchmark.name of the config, i.e. mini)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--tasks", type=int, metavar="N", help="only the first N tasks of the seed's fixed order")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dgm import log
-from dgm.archive.records import Evaluation, StageScore
+from dgm.archive.records import Evaluation, StageScore, overall_score
 from dgm.evaluation import staged
 from dgm.evaluation.pipeline import RESULT_FILE, TaskResult, diagnosis_view
 from dgm.llm.errors import RunHalted
@@ -41,8 +41,10 @@ class StagedEvaluation:
                 if number > 0 and not staged.admits(stage, so_far, self._second_best(agent)):
                     break
                 results = self._run_stage(agent, agent_dir, number, tasks)
-                scored = [r for r in results if r != "infra_error"]
-                scores.append(StageScore(sum(r == "resolved" for r in scored), len(scored)))
+                scored = [(status, score) for status, score in results if status != "infra_error"]
+                continuous = [score for _, score in scored if score is not None]
+                scores.append(StageScore(sum(status == "resolved" for status, _ in scored), len(scored),
+                                         sum(continuous) if continuous else None))
                 store.set_scores(agent, scores)
                 store.add_event("stage_finished", {"agent": agent, "stage": number, "resolved": scores[-1].resolved,
                                                    "total": scores[-1].total})
@@ -54,17 +56,18 @@ class StagedEvaluation:
                          if a.id != agent and a.admitted and a.score is not None), reverse=True)
         return scores[1] if len(scores) > 1 else (scores[0] if scores else 0.0)
 
-    def _run_stage(self, agent: str, agent_dir: Path, stage: int, tasks: list[Any]) -> list[str]:
+    def _run_stage(self, agent: str, agent_dir: Path, stage: int, tasks: list[Any]) -> list[tuple[str, float | None]]:
         workers = self.ctx.config.evaluation.workers
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"eval-{agent}") as pool:
             return list(pool.map(lambda task: self._task(agent, agent_dir, stage, task), tasks))
 
-    def _task(self, agent: str, agent_dir: Path, stage: int, task: Any) -> str:
+    def _task(self, agent: str, agent_dir: Path, stage: int, task: Any) -> tuple[str, float | None]:
+        """(status, score): the score is the scored suite's number, None for pass/fail tasks."""
         store = self.ctx.store
         key = f"{agent}/eval/{task.id}"
         job = store.add_job(key, "evaluate", agent_id=agent, artifact=f"eval/{task.id}")
         if job.state == "done":
-            return job.result["status"]
+            return job.result["status"], job.result.get("score")
         if job.state == "failed":
             store.retry_job(key)
         self.ctx.refuse_if_halted(key)   # no sandbox is started for a model every call would fail on
@@ -80,8 +83,9 @@ class StagedEvaluation:
             store.add_evaluation(Evaluation(agent, task.id, stage, result.status, result.duration,
                                             result.tokens, result.cost, store.artifact_relpath(key)))
             store.add_usage(agent, cost=result.cost, tokens=result.tokens)
-            store.finish_job(key, {"status": result.status, "node": node})
-        return result.status
+            score = {} if result.score is None else {"score": result.score}
+            store.finish_job(key, {"status": result.status, "node": node, **score})
+        return result.status, result.score
 
     def _solve_and_grade(self, key: str, agent: str, agent_dir: Path, task: Any) -> tuple[TaskResult, str | None]:
         """Run the job; a job whose node or worker was lost (SandboxUnavailable: the job itself
@@ -124,5 +128,5 @@ class StagedEvaluation:
 
 
 def _pooled(scores: list[StageScore]) -> float:
-    total = sum(s.total for s in scores)
-    return sum(s.resolved for s in scores) / total if total else 0.0
+    """The score so far, the mean task score for the scored suite (a threshold compares with it)."""
+    return overall_score(scores) or 0.0
