@@ -122,3 +122,17 @@ def test_a_procedure_that_crashes_hangs_or_snoops_makes_an_invalid_child(name: s
         child = store.agent("g1c0")
     assert child.status == "invalid", child
     assert reason in (child.invalid_reason or ""), child.invalid_reason
+
+
+def test_a_resumed_run_in_agent_mode_ends_as_an_uninterrupted_one(hyper_run: Path, tmp_path: Path) -> None:
+    """One generation, then `dgm resume` to the preset's two: the grandchild's procedure sees the
+    same context (built from the store, not from memory), so the archives are equal."""
+    from dgm.loop import session
+    from dgm.loop.compare import compare_runs
+
+    run_dir = tmp_path / "run"
+    session.start(preset("loop.generations=1"), run_dir)
+    resumed = subprocess.run([*DGM, "resume", str(run_dir), "--set", "loop.generations=2"],
+                             capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert compare_runs(hyper_run, run_dir) == []

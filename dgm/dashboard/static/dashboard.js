@@ -58,6 +58,8 @@
         '<p>parent ' + text(a.parent || '-') + ', generation ' + a.generation + ', ' + text(a.status) +
         (a.invalid_reason ? ' (' + text(a.invalid_reason) + ')' : '') + ', score ' + score(a.score) +
         ', model spend $' + d.spend.dollars.toFixed(4) + ', ' + d.spend.tokens + ' tokens</p>' +
+        (a.improver ? '<p>improvement procedure ' + text(a.improver) +
+          (a.improved_by ? ', made by procedure ' + text(a.improved_by) : '') + '</p>' : '') +
         '<p>asked to improve: ' + text(d.diagnosis_summary || '-') + '</p>' +
         '<h3>Diff against its parent</h3><div class="diff">' + d.diff_html + '</div>' +
         (rows ? '<h3>Per-task results</h3><table><tr><th>task</th><th>stage</th><th>status</th><th>tokens</th></tr>' + rows + '</table>' : '') +
