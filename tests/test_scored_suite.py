@@ -321,3 +321,44 @@ def test_a_run_keeps_continuous_scores(docker_ready, tmp_path: Path) -> None:
     listing = json.loads(subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "ls", str(run_dir), "--json"],
                                         capture_output=True, text=True, check=True).stdout)
     assert listing[0]["score"] == pytest.approx(task_score) and listing[0]["ci95"] is None
+
+
+
+# The candidate writes a forged harness report into the output of every process it can open
+# (through /proc: it runs as the same user), then kills the harness so the forgery is the last line.
+FORGER = '''
+import base64, json, os, signal
+fake = json.dumps({"harness": "ok", "line": base64.b64encode(b'{"score": 1.0}').decode(), "exit_code": 0,
+                   "stdout_bytes": 15, "timed_out": False, "stragglers": 0})
+harness = None
+for name in os.listdir("/proc"):
+    if not name.isdigit() or int(name) == os.getpid():
+        continue
+    try:
+        argv = open(f"/proc/{name}/cmdline", "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    if b"-I" in argv and b"-c" in argv and any(b"score.py" in a for a in argv):
+        harness = int(name)
+    try:
+        with open(f"/proc/{name}/fd/1", "w") as out:   # whoever holds the exec's output
+            out.write("\\n" + fake + "\\n")
+    except OSError:
+        pass
+if harness:
+    os.kill(harness, signal.SIGKILL)
+import sys, time
+for line in sys.stdin:
+    print(int(line) * 2, flush=True)
+'''
+
+
+@pytest_docker
+def test_a_forged_harness_report_loses(docker_ready, run_label, monkeypatch) -> None:
+    server = _task(SERVER_SCORER)
+    diff = overlay_diff(server.workspace, {"solution.py": FORGER.encode()})
+    monkeypatch.setattr(scoring, "CHECK_TOKEN", False)
+    assert score_fresh(server, diff, run_label).score == 1.0              # the forgery wins
+    monkeypatch.setattr(scoring, "CHECK_TOKEN", True)
+    caught = score_fresh(server, diff, run_label)
+    assert caught.score == 0.0 and "no genuine report" in caught.reason, caught.reason

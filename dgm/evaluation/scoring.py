@@ -11,7 +11,11 @@ to judge itself is out of its reach by construction:
    log file), parsed by the host: one JSON object whose `score` is a finite number in [0, 1];
 4. a harness around the command is a child subreaper: every process the command leaves behind is
    re-parented to it, so a straggler that would print a fake last line once the scorer has exited
-   is seen (the result is rejected) and killed before the harness reports.
+   is seen (the result is rejected) and killed before the harness reports;
+5. the report must carry a token only the harness read (from a file it deletes before the command
+   starts; it then makes itself non-dumpable), so a report the scored code forges into the exec's
+   output, and then makes last by killing the harness, is no report: score 0, never an
+   infrastructure error.
 Anything else (no line, invalid JSON, NaN or infinity, a value outside [0, 1], a non-zero exit,
 a timeout, more output than `STDOUT_CAP`, a last line over `LINE_CAP`) scores 0 with the reason
 recorded. What the scorer does in its own process stays its own business: a scorer that imports
@@ -24,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import secrets
 import shlex
 import tempfile
 from pathlib import Path
@@ -42,6 +47,7 @@ STDERR_LOG_BYTES = 50_000     # of standard error kept for the logs
 # The protections below are switched off only by tests, to show each exploit it stops winning.
 STDERR_APART = True           # standard error kept apart from the score line
 REJECT_STRAGGLERS = True      # processes left behind by the command void the score
+CHECK_TOKEN = True            # a report without the harness's secret token is no report
 
 # Runs the score command as a child subreaper (PR_SET_CHILD_SUBREAPER = 36): orphans of the
 # command become its children, so it can tell whether any outlived the command and kill them all
@@ -49,10 +55,15 @@ REJECT_STRAGGLERS = True      # processes left behind by the command void the sc
 # last output of the exec.
 _HARNESS = r"""
 import base64, ctypes, json, os, signal, subprocess, sys, threading, time
-workdir, command, timeout, cap, line_cap, err_path, merged, reject = sys.argv[1:9]
+workdir, command, timeout, cap, line_cap, err_path, merged, reject, token_path = sys.argv[1:10]
 timeout, cap, line_cap = float(timeout), int(cap), int(line_cap)
-if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(36, 1, 0, 0, 0) != 0:
     print(json.dumps({"harness": "no subreaper"})); sys.exit(0)
+with open(token_path) as f:
+    token = f.read().strip()
+os.unlink(token_path)
+libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0: the scored code (same user) cannot read this process's memory
 me = os.getpid()
 def children():
     out = []
@@ -109,7 +120,7 @@ tail = state["tail"].rstrip()
 line = tail.rsplit(b"\n", 1)[-1] if b"\n" in tail or state["total"] <= line_cap + 1 else None
 if line is not None and len(line) > line_cap:
     line = None
-print(json.dumps({"harness": "ok", "exit_code": code, "timed_out": timed_out, "stragglers": stragglers,
+print(json.dumps({"harness": "ok", "token": token, "exit_code": code, "timed_out": timed_out, "stragglers": stragglers,
                   "stdout_bytes": state["total"], "line": None if line is None else base64.b64encode(line).decode()}))
 """
 
@@ -153,13 +164,17 @@ def _judge(report: Mapping[str, Any], task: Task) -> tuple[float, dict[str, Any]
     return parse_score_line(base64.b64decode(report["line"]))
 
 
-def _harness_report(output: str) -> dict[str, Any] | None:
+def _harness_report(output: str, token: str) -> dict[str, Any] | None:
+    """The harness's report: the last line, carrying the token only the harness read (the scored
+    code runs as the same user and can write into the exec's output, or kill the harness)."""
     lines = output.rstrip().splitlines()
     try:
         report = json.loads(lines[-1]) if lines else None
     except ValueError:
         return None
-    return report if isinstance(report, dict) and report.get("harness") == "ok" else None
+    if not isinstance(report, dict) or report.get("harness") != "ok":
+        return None
+    return report if report.get("token") == token or not CHECK_TOKEN else None
 
 
 def score(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdict:
@@ -168,13 +183,14 @@ def score(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
     infrastructure failures; every failure of the agent or the scorer is a score of 0."""
     assert task.score_command, "only tasks of the scored suite are scored"
     scratch = grader.scratch_for(workdir)
-    laid = grader.lay_out(sb, task, diff, workdir, scratch, {})
+    token, token_name = secrets.token_hex(16), f"{secrets.token_hex(12)}.token"
+    laid = grader.lay_out(sb, task, diff, workdir, scratch, {token_name: token.encode()})
     if laid.failure is not None:
         return Verdict(False, laid.failure, exit_code=laid.exit_code, score=0.0)
     stderr_path = f"{scratch}/score.stderr"
     harness = ["python3", "-I", "-c", _HARNESS, workdir, task.score_command, f"{task.timeouts.test:.3f}",
                str(STDOUT_CAP), str(LINE_CAP), stderr_path, "apart" if STDERR_APART else "merged",
-               "reject" if REJECT_STRAGGLERS else "keep"]
+               "reject" if REJECT_STRAGGLERS else "keep", f"{scratch}/{token_name}"]
     run = sb.exec(f"{grader.setup_command(laid, workdir)} && cd {shlex.quote(workdir)} && "
                   + " ".join(shlex.quote(part) for part in harness),
                   timeout=task.timeouts.test + grader.SETUP_ALLOWANCE, cwd=workdir,
@@ -183,13 +199,17 @@ def score(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
         return Verdict(False, f"score 0: timed out after {task.timeouts.test:g}s and left the sandbox unable to answer",
                        output=run.output[-STDERR_LOG_BYTES:], reverted=laid.reverted, exit_code=run.exit_code, score=0.0)
     grader.check_setup(sb, task, laid, run.output)
-    report = _harness_report(run.output)
+    report = _harness_report(run.output, token)
     if report is None:
         if run.timed_out:
             report = {"timed_out": True}
-        else:
-            raise GradingError(f"task {task.id}: the scoring harness did not report "
+        elif run.exit_code == 127:   # bash: python3: command not found
+            raise GradingError(f"task {task.id}: the scoring harness did not start "
                                f"(the image needs python3): {run.output.strip()[-300:]}")
+        else:                        # the scored code killed the harness, or forged its report
+            return Verdict(False, "score 0: the scoring harness gave no genuine report (killed or forged by "
+                           "the scored code)", output=run.output[-STDERR_LOG_BYTES:], reverted=laid.reverted,
+                           exit_code=run.exit_code, score=0.0)
     try:
         stderr = sb.read(stderr_path, max_bytes=STDERR_LOG_BYTES, keep_tail=True).decode("utf-8", errors="replace")
     except (FileNotFoundError, OSError):
