@@ -125,3 +125,19 @@ def run_grade(docker_ready, run_label):
             return grade(sb, task, diff)
 
     return run
+
+
+def eval_grant(run_label: str, task_id: str):
+    """The grant evaluation gives the seed agent's job on `task_id` (for tests that call evaluate_task)."""
+    from dgm.llm import JobGrant
+
+    return JobGrant(job_key=f"seed/eval/{task_id}", role="solve", run=run_label, agent="seed")
+
+
+@pytest.fixture
+def gateway(tmp_path, config, docker_ready):
+    """A gateway over the requesting module's `config` fixture (modules with their own replace it)."""
+    from dgm.llm import Gateway, LLMService
+
+    with LLMService(config, tmp_path / "llm.db") as service, Gateway(service) as gw:
+        yield gw

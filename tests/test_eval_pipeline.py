@@ -20,6 +20,8 @@ from dgm.evaluation import pipeline
 from dgm.evaluation.pipeline import TaskResult, diagnosis_view, evaluate_task
 from dgm.sandbox import SandboxUnavailable
 
+from conftest import eval_grant
+
 pytestmark = pytest.mark.docker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,20 +81,6 @@ def config(script):
                      "evaluation": {"infra_retries": 1}}, "test")
 
 
-@pytest.fixture
-def gateway(tmp_path, config, docker_ready):
-    from dgm.llm import Gateway, LLMService
-
-    with LLMService(config, tmp_path / "llm.db") as service, Gateway(service) as gw:
-        yield gw
-
-
-def _grant(run_label: str, task_id: str):
-    from dgm.llm import JobGrant
-
-    return JobGrant(job_key=f"seed/eval/{task_id}", role="solve", run=run_label, agent="seed")
-
-
 def test_infra_errors_are_retried_and_never_scored(tmp_path, config, gateway, run_label, monkeypatch):
     task = load_task_dir(TASKS / "calc")
     real_grade, calls = pipeline._grade, []
@@ -104,7 +92,7 @@ def test_infra_errors_are_retried_and_never_scored(tmp_path, config, gateway, ru
         return real_grade(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "_grade", flaky_grade)
-    result = evaluate_task(SEED_AGENT, task, tmp_path / "calc", gateway=gateway, grant=_grant(run_label, "calc"),
+    result = evaluate_task(SEED_AGENT, task, tmp_path / "calc", gateway=gateway, grant=eval_grant(run_label, "calc"),
                            config=config)
     assert (result.status, result.attempts, len(calls)) == ("resolved", 3, 2)   # 1 solve + 2 grades
 
@@ -112,7 +100,7 @@ def test_infra_errors_are_retried_and_never_scored(tmp_path, config, gateway, ru
         raise SandboxUnavailable("Docker daemon not reachable")
 
     monkeypatch.setattr(pipeline, "_solve", dead)
-    lost = evaluate_task(SEED_AGENT, task, tmp_path / "lost", gateway=gateway, grant=_grant(run_label, "lost"),
+    lost = evaluate_task(SEED_AGENT, task, tmp_path / "lost", gateway=gateway, grant=eval_grant(run_label, "lost"),
                          config=config)
     assert lost.status == "infra_error" and not lost.scored and lost.attempts == 2
     assert "Docker daemon not reachable" in lost.reason
@@ -123,7 +111,7 @@ def test_an_agent_that_crashes_is_an_agent_error(tmp_path, config, gateway, run_
     agent.mkdir()
     (agent / "main.py").write_text("import sys\nprint('about to fail', flush=True)\nsys.exit(3)\n")
     result = evaluate_task(agent, load_task_dir(TASKS / "greet"), tmp_path / "greet", gateway=gateway,
-                           grant=_grant(run_label, "greet"), config=config)
+                           grant=eval_grant(run_label, "greet"), config=config)
     assert result.status == "agent_error" and result.scored
     assert "crashed" in result.reason and "exit 3" in result.reason
     assert "about to fail" in (tmp_path / "greet" / "agent_output.txt").read_text()
@@ -136,7 +124,7 @@ def test_without_a_model_the_agent_ends_with_a_clear_error(tmp_path, run_label, 
     config = validate({}, "test")
     with LLMService(config, tmp_path / "llm.db") as service, Gateway(service) as gw:
         result = evaluate_task(SEED_AGENT, load_task_dir(TASKS / "greet"), tmp_path / "greet", gateway=gw,
-                               grant=_grant(run_label, "greet"), config=config)
+                               grant=eval_grant(run_label, "greet"), config=config)
     assert result.status == "unresolved" and result.exit_reason == "error"
     final = json.loads((tmp_path / "greet" / "trajectory.jsonl").read_text().splitlines()[-1])
     assert "llm.model is not set" in final["detail"]
