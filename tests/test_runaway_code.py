@@ -20,6 +20,8 @@ from dgm.benchmarks.task import load_task_dir
 from dgm.config import validate
 from dgm.evaluation.pipeline import evaluate_task
 
+from conftest import eval_grant
+
 pytestmark = pytest.mark.docker
 
 TASKS = Path(__file__).parent / "fixtures" / "tasks"
@@ -66,20 +68,6 @@ def config(tmp_path: Path):
                      "evaluation": {"infra_retries": 0, "solve": {"max_seconds": 2}}}, "test")
 
 
-@pytest.fixture
-def gateway(tmp_path, config, docker_ready):
-    from dgm.llm import Gateway, LLMService
-
-    with LLMService(config, tmp_path / "llm.db") as service, Gateway(service) as gw:
-        yield gw
-
-
-def _grant(run_label: str, key: str):
-    from dgm.llm import JobGrant
-
-    return JobGrant(job_key=f"seed/eval/{key}", role="solve", run=run_label, agent="seed")
-
-
 def _containers(run_label: str) -> list:
     import docker
 
@@ -93,7 +81,7 @@ def test_an_agent_that_jams_its_sandbox_is_an_agent_error(tmp_path, config, gate
     (agent / "main.py").write_text(JAMS[name])
     started = time.monotonic()
     result = evaluate_task(agent, load_task_dir(TASKS / "greet"), tmp_path / "greet", gateway=gateway,
-                           grant=_grant(run_label, "jam"), config=config)
+                           grant=eval_grant(run_label, "jam"), config=config)
     elapsed = time.monotonic() - started
 
     assert (result.status, result.scored) == ("agent_error", True), result.reason
@@ -144,8 +132,51 @@ def test_a_sandbox_that_cannot_be_swept_is_removed_and_counts_against_the_agent(
     agent.mkdir()
     (agent / "main.py").write_text("print('done')\n")
     result = evaluate_task(agent, load_task_dir(TASKS / "greet"), tmp_path / "greet", gateway=gateway,
-                           grant=_grant(run_label, "unswept"), config=config)
+                           grant=eval_grant(run_label, "unswept"), config=config)
 
     assert (result.status, result.scored) == ("agent_error", True), result.reason
     assert "killed" in result.reason
+    assert _containers(run_label) == []
+
+
+def test_a_docker_call_that_hangs_is_cut_off_by_the_exec_backstop(run_label, docker_ready, monkeypatch):
+    """Every exec arms a host timer past its deadline (and the sweep's) that removes the container;
+    a Docker call that hangs (simulated: the stream never ends until the container is gone) then
+    ends with SandboxDeadlineExceeded. With the timer's action switched off the call hangs on."""
+    from dgm.config import SandboxConfig
+    from dgm.sandbox import docker_backend, wrapper
+    from dgm.sandbox.docker_backend import DockerSandbox, SandboxDeadlineExceeded
+
+    hang_cap = 20.0
+
+    class StillHung(Exception):
+        pass
+
+    def hung_stream(self, argv, **kwargs):
+        until = time.monotonic() + hang_cap
+        while time.monotonic() < until and not self._closed:
+            time.sleep(0.05)
+        if self._closed:
+            raise self._dead("the container no longer exists")
+        raise StillHung()
+
+    def exec_hung(expire_works: bool) -> tuple[float, BaseException]:
+        with DockerSandbox(SandboxConfig(), run=run_label, job="hung", role="solve") as sb:
+            monkeypatch.setattr(wrapper, "KILL_AFTER_SECONDS", 1)
+            monkeypatch.setattr(docker_backend, "BACKSTOP_SLACK_SECONDS", 1)
+            monkeypatch.setattr(docker_backend, "SWEEP_SECONDS", 1)
+            monkeypatch.setattr(DockerSandbox, "_stream", hung_stream)
+            if not expire_works:
+                monkeypatch.setattr(DockerSandbox, "_expire", lambda self, seconds: None)
+            started = time.monotonic()
+            with pytest.raises((StillHung, SandboxDeadlineExceeded)) as raised:
+                sb.exec("true", timeout=1)
+            elapsed = time.monotonic() - started
+            monkeypatch.undo()
+        return elapsed, raised.value
+
+    elapsed, raised = exec_hung(expire_works=False)
+    assert isinstance(raised, StillHung) and elapsed >= hang_cap   # protection off: hangs as long as Docker does
+    elapsed, raised = exec_hung(expire_works=True)
+    assert isinstance(raised, SandboxDeadlineExceeded) and elapsed < hang_cap / 2, elapsed
     assert _containers(run_label) == []

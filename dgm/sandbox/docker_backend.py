@@ -38,6 +38,7 @@ ROOT = "0:0"
 BACKSTOP_SLACK_SECONDS = 15     # how much later than the timeout the host gives up on an exec
 TRANSFER_SECONDS = 600          # deadline of one write/read tar stream
 SWEEP_SECONDS = 30              # deadline of the sweep after an exec outlived its timeout
+REMOVE_WAIT_SECONDS = 60        # how long close() waits for a removal another thread started
 READONLY_ROOT = "/opt/dgm"      # root-owned tmpfs for copies the agent must not modify
 
 
@@ -229,6 +230,7 @@ class DockerSandbox:
         self._closed = False
         self._expired = False
         self._watchdog: threading.Timer | None = None
+        self._gone = threading.Event()   # set once the container's removal has finished
         self._oom_seen = 0  # last oom_kill counter reported from inside; a fresh cgroup starts at 0
         self._log = log.get(__name__).bind(run=run, job=job, role=role)
         global _starting
@@ -327,11 +329,16 @@ class DockerSandbox:
         if self._watchdog is not None and self._watchdog is not threading.current_thread():
             self._watchdog.cancel()
         with _live_lock:
-            if self._closed:
-                return
+            closing = self._closed
             self._closed = True
             _live.pop(self.id, None)
-        self._remove(self.id)
+        if closing:     # another thread (the watchdog) is removing it: return once it is gone
+            self._gone.wait(REMOVE_WAIT_SECONDS)
+            return
+        try:
+            self._remove(self.id)
+        finally:
+            self._gone.set()
 
     @staticmethod
     def _remove(container_id: str) -> None:
