@@ -102,6 +102,10 @@ class BudgetConfig(Section):
 class LoopConfig(Section):
     """The outer Darwin loop (DESIGN 3.7); defaults are the reference's."""
 
+    schedule: Literal["generational", "async"] = Field(
+        default="generational", description="'async': no generations; each free worker runs the next unit of work (expand a node or evaluate one more task) that the HGM scheduler picks (docs/scheduling.md)")
+    units: int | None = Field(
+        default=None, ge=1, description="async: units of work before the run ends (default: generations x children_per_generation x (1 + tasks), the most a generational run does)")
     generations: int = Field(default=80, ge=0)
     children_per_generation: int = Field(default=2, ge=1)
     selection: Literal["score_child_prop", "score_prop", "best", "random", "hgm", "hyperagents", "latest"] = "score_child_prop"
@@ -243,6 +247,18 @@ class Config(Section):
         if self.meta.enabled and self.loop.selection != "score_child_prop":
             raise ValueError("meta.enabled needs loop.selection: score_child_prop (the seed policy p0 implements it "
                              "and it is the fallback when an evolved policy fails)")
+        return self
+
+    @model_validator(mode="after")
+    def _async_scope(self) -> "Config":
+        if self.loop.schedule != "async":
+            return self
+        if self.meta.enabled:
+            raise ValueError("loop.schedule: async does not run the meta-loop yet; set meta.enabled: false "
+                             "or loop.schedule: generational")
+        if self.loop.improver == "agent":
+            raise ValueError("loop.schedule: async needs loop.improver: framework (the agent improver reads the "
+                             "whole archive, which an async run cannot yet show it exactly as planned)")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -83,3 +83,15 @@ def test_cli_prints_one_line_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines == [f"dgm: error: {bad}: sandbox.memory_mb: input should be greater than or equal to 64, got -5"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("loop: {schedule: async}\nmeta: {enabled: true}\n", "async does not run the meta-loop yet"),
+    ("loop: {schedule: async, improver: agent}\n", "async needs loop.improver: framework"),
+    ("loop: {schedule: sometimes}\n", "loop.schedule"),
+    ("loop: {schedule: async, units: 0}\n", "loop.units"),
+])
+def test_async_schedule_refuses_what_it_cannot_run(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config.load(write(tmp_path, text))
+    assert config.load(write(tmp_path, "loop: {schedule: async, units: 5}\n")).loop.units == 5

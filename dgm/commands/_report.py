@@ -14,7 +14,9 @@ def print_outcome(run_dir: Path, outcome: Any) -> int:
     from dgm.commands.archive import print_agents
 
     print_agents(run_dir)
-    print(f"run ended ({outcome.reason}) after {outcome.generations_done} generation(s): {run_dir}")
+    done = (f"{outcome.generations_done} generation(s)" if outcome.units_done is None
+            else f"{outcome.units_done} unit(s) of work")
+    print(f"run ended ({outcome.reason}) after {done}: {run_dir}")
     print(f"inspect it with `dgm archive ls {run_dir}`; continue it with `dgm resume {run_dir}`")
     if outcome.reason == "model_unavailable":
         print(f"error: the run stopped: {outcome.detail}; fix it, then `dgm resume {run_dir}` continues "

@@ -37,6 +37,9 @@ class ChildPipeline:
         self.evaluation = StagedEvaluation(ctx)
         self.gate = OrderGate()  # children started earlier are recorded before a later one compares trees
         self.improver = improver.create(ctx.config.loop.improver)
+        # child -> the (agent, task) outcomes its diagnosis may read; set by the async schedule,
+        # which plans a child from what it knew then (absent: everything recorded so far)
+        self.seen: dict[str, frozenset[tuple[str, str]]] = {}
 
     def expect(self, child_id: str) -> None:
         """Call in start order, before the child's pipeline runs (see dgm.loop.dedup)."""
@@ -82,8 +85,9 @@ class ChildPipeline:
     def evaluate(self, agent: str) -> None:
         self.evaluation.run(agent)
 
-    def admit(self, agent: str) -> None:
-        """Apply the admission rule once the agent's evaluation is complete (idempotent)."""
+    def admit(self, agent: str, *, announce_unchanged: bool = True) -> None:
+        """Apply the admission rule once the agent's evaluation is complete (idempotent). The
+        async schedule applies it after every task and records an event only when it changes."""
         store, loop = self.ctx.store, self.ctx.config.loop
         record = store.agent(agent)
         if record.id == SEED_ID:
@@ -97,6 +101,8 @@ class ChildPipeline:
             admitted = (record.score or 0.0) >= seed_score - loop.keep_better_margin
         if record.admitted != admitted:
             store.set_admitted(agent, admitted)
+        elif not announce_unchanged:
+            return
         store.add_event("agent_admitted" if admitted else "agent_rejected",
                         {"agent": agent, "score": record.score, "rule": loop.admission})
 

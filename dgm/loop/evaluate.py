@@ -8,6 +8,8 @@ each stage so the archive shows progress while a long evaluation runs.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,36 @@ class StagedEvaluation:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.stages = staged.stage_tasks(ctx.tasks, ctx.config.evaluation.stages, ctx.config.run.seed)
+        self._scores_lock = threading.Lock()
+
+    def order(self) -> list[tuple[int, Any]]:
+        """(stage, task) for every task once, stage by stage: the order in which the async
+        schedule evaluates an agent, so its first tasks are the ones a ladder starts with."""
+        return [(stage, task) for stage, tasks in enumerate(self.stages) for task in tasks]
+
+    def run_one(self, agent: str, stage: int, task: Any) -> str:
+        """One more task of `agent` (a unit of the async schedule); the agent's scores follow at once."""
+        with self.ctx.checkout(agent) as agent_dir:
+            status, _ = self._task(agent, agent_dir, stage, task)
+        with self._scores_lock:  # two tasks of one agent finishing together: the last write sees both
+            scores = self._stage_scores(agent)
+            if any(score.total for score in scores):
+                self.ctx.store.set_scores(agent, scores)
+        return status
+
+    def _stage_scores(self, agent: str) -> list[StageScore]:
+        store = self.ctx.store
+        points = {job.key: job.result.get("score") for job in store.jobs(kind="evaluate", agent_id=agent, state="done")}
+        evaluations, stages = store.evaluations(agent), []
+        for number in range(len(self.stages)):
+            scored = [e for e in evaluations if e.stage == number and e.status != "infra_error"]
+            continuous = [points.get(f"{agent}/eval/{e.task_id}") for e in scored]
+            continuous = [value for value in continuous if value is not None]
+            stages.append(StageScore(sum(e.status == "resolved" for e in scored), len(scored),
+                                     sum(continuous) if continuous else None))
+        while stages and not stages[-1].total:
+            stages.pop()
+        return stages
 
     def run(self, agent: str) -> None:
         store, config = self.ctx.store, self.ctx.config.evaluation
@@ -111,12 +143,16 @@ class StagedEvaluation:
                 raise
         raise AssertionError("unreachable: the loop returns or raises")
 
-    def outcomes_for_diagnosis(self, agent: str) -> list[TaskOutcome]:
-        """The agent's scored tasks as diagnosis sees them (hidden tests only if configured)."""
+    def outcomes_for_diagnosis(self, agent: str, seen: Collection[tuple[str, str]] | None = None) -> list[TaskOutcome]:
+        """The agent's scored tasks as diagnosis sees them (hidden tests only if configured);
+        with `seen`, only those (agent, task) outcomes: what the scheduler knew when it planned
+        the child, so the diagnosis does not depend on which other units finished first."""
         include_hidden = self.ctx.config.evaluation.include_hidden_tests_in_diagnosis
         outcomes = []
         for evaluation in self.ctx.store.evaluations(agent):
             if evaluation.status == "infra_error" or evaluation.artifact_dir is None:
+                continue
+            if seen is not None and (agent, evaluation.task_id) not in seen:
                 continue
             folder = self.ctx.store.run_dir / evaluation.artifact_dir
             result = TaskResult.load(folder / RESULT_FILE)

@@ -92,7 +92,7 @@ def create(kind: str) -> Improver:
 def _diagnose(pipeline: "ChildPipeline", job: Any, staging: Path, child_id: str,
               parent_id: str) -> tuple[dict[str, Any], None]:
     ctx = pipeline.ctx
-    outcomes = pipeline.evaluation.outcomes_for_diagnosis(parent_id)
+    outcomes = pipeline.evaluation.outcomes_for_diagnosis(parent_id, pipeline.seen.get(child_id))
     rng = random.Random(f"{ctx.config.run.seed}:diagnosis:{child_id}")
     entry = diagnosis.choose_entry(outcomes, rng)
     if entry is None:

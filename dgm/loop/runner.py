@@ -31,9 +31,22 @@ STOP_FILE = "STOP"
 
 @dataclass(frozen=True)
 class Outcome:
-    reason: str            # generations | budget | wall_time | stopped | model_unavailable
+    reason: str            # generations | units | exhausted | budget | wall_time | stopped | model_unavailable
     generations_done: int
     detail: str = ""       # why, when the reason alone does not say (model_unavailable)
+    units_done: int | None = None   # the async schedule's units of work (None: a generational run)
+
+
+def stop_reason(ctx: RunContext, started: float) -> str:
+    """Why the run must not start more work ("" when it may): a STOP file, the budget, wall time."""
+    if (ctx.store.run_dir / STOP_FILE).exists():
+        return "stopped"
+    if ctx.llm.budget.exhausted():
+        return "budget"
+    hours = ctx.config.loop.max_wall_hours
+    if hours is not None and time.monotonic() - started >= hours * 3600:
+        return "wall_time"
+    return ""
 
 
 class Runner:
@@ -87,15 +100,7 @@ class Runner:
         return max(finished, default=0) + 1
 
     def _stop_reason(self) -> str:
-        ctx = self.ctx
-        if (ctx.store.run_dir / STOP_FILE).exists():
-            return "stopped"
-        if ctx.llm.budget.exhausted():
-            return "budget"
-        hours = ctx.config.loop.max_wall_hours
-        if hours is not None and time.monotonic() - self._started >= hours * 3600:
-            return "wall_time"
-        return ""
+        return stop_reason(self.ctx, self._started)
 
     def plan(self, generation: int) -> list[str]:
         """The generation's parents, chosen once and recorded before any child starts."""

@@ -26,7 +26,7 @@ from dgm.loop.runner import STOP_FILE, Outcome
 _log = log.get(__name__)
 SEED_AGENT = resources.seed_agent()
 # Keys a resume may change: they bound how long or how wide the run goes, never what it computes.
-RESUMABLE_KEYS = ("loop.generations", "loop.max_wall_hours", "loop.workers", "budget", "evaluation.workers",
+RESUMABLE_KEYS = ("loop.generations", "loop.units", "loop.max_wall_hours", "loop.workers", "budget", "evaluation.workers",
                   "executor")
 
 
@@ -86,7 +86,12 @@ def resume(run_dir: Path, overrides: list[str]) -> Outcome:
         _refuse_result_changes(stored, config.to_dict())
         finished = view.events(kind="run_finished")
         done = {e.payload["generation"] for e in view.events(kind="generation_finished")}
-    if finished and finished[-1].payload["reason"] == "generations" and len(done) >= config.loop.generations:
+    if finished and config.loop.schedule == "async":
+        last = finished[-1].payload
+        if last["reason"] == "exhausted" or (last["reason"] == "units" and (config.loop.units or 0) <= last["units_limit"]):
+            raise RunFinished(f"{run_dir} already finished ({last['units_done']} units of work, "
+                              f"{last['reason']}); extend it with --set loop.units=N")
+    elif finished and finished[-1].payload["reason"] == "generations" and len(done) >= config.loop.generations:
         raise RunFinished(f"{run_dir} already finished ({len(done)} generations); "
                           "extend it with --set loop.generations=N")
     store = RunStore.open(run_dir)
@@ -149,6 +154,7 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay: bool = Fal
     from dgm.llm.service import LLMService
     from dgm.loop.context import RunContext
     from dgm.loop.progress import Progress
+    from dgm.loop.async_runner import AsyncRunner
     from dgm.loop.runner import Runner
     from dgm.sandbox.docker_backend import install_signal_handlers
     from dgm.sandbox.prune import prune
@@ -172,7 +178,7 @@ def _drive(store: RunStore, config: Config, *, resumed: bool, replay: bool = Fal
                     Progress(lambda: _spend(llm)) as progress:
                 ctx = RunContext(config=config, store=store, llm=llm, gateway=gateway, executor=executor,
                                  tasks=tasks, progress=progress, resumed=resumed, replay_attempts=replay_attempts)
-                outcome = Runner(ctx).run()
+                outcome = (AsyncRunner(ctx) if config.loop.schedule == "async" else Runner(ctx)).run()
                 if replay:
                     return outcome, list(llm.divergences)
                 return outcome

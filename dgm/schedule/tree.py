@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from dgm.archive.ids import SEED_ID, agent_id
 
+HALTED = "halted"
+
 
 @dataclass(frozen=True, slots=True)
 class Unit:
@@ -75,9 +77,18 @@ class Tree:
         self.pending[seq] = unit
         return unit
 
+    def seen(self) -> frozenset[tuple[str, str]]:
+        """(agent, task) of every known outcome: what a unit planned now may be shown."""
+        return frozenset((node.id, task) for node in self.nodes.values() for task in node.outcomes)
+
     def reveal(self, seq: int, result: str) -> None:
-        """Expand: valid | invalid | duplicate. Evaluate: resolved | unresolved | infra_error."""
+        """Expand: valid | invalid | duplicate. Evaluate: resolved | unresolved | infra_error.
+        HALTED (the unit was cut off by a budget or a failure) teaches nothing: the run stops."""
         unit = self.pending.pop(seq)
+        if result == HALTED:
+            if unit.kind == "evaluate":
+                self.nodes[unit.node].pending -= 1
+            return
         if unit.kind == "expand":
             self.nodes[unit.target].status = result
             return
