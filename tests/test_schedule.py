@@ -79,3 +79,19 @@ def test_generational_barrier_and_stage_ladder():
     assert [log[i].target for i in expands] == ["g1c0", "g1c1", "g2c0", "g2c1"]
     # nothing of generation 1 is started after generation 2 began
     assert all(not u.node.startswith("g1") for u in log[expands[2]:] if u.kind == "evaluate")
+
+
+def test_tree_keeps_scored_tasks_as_fractional_successes() -> None:
+    from dgm.schedule.tree import HALTED
+
+    tree = Tree(["a", "b", "c"])
+    first = tree.plan(0, Unit("evaluate", "g0c0"))
+    second = tree.plan(1, Unit("evaluate", "g0c0"))
+    third = tree.plan(2, Unit("evaluate", "g0c0"))
+    assert (first.target, second.target, third.target) == ("a", "b", "c")
+    tree.reveal(0, 0.75)
+    tree.reveal(1, "resolved")
+    tree.reveal(2, HALTED)             # cut off by a stop: teaches nothing, not a failure
+    seed = tree.nodes["g0c0"]
+    assert (seed.successes, seed.failures, seed.pending) == (1.75, 0.25, 0)
+    assert tree.seen() == {("g0c0", "a"), ("g0c0", "b")}

@@ -321,6 +321,12 @@ def test_a_run_keeps_continuous_scores(docker_ready, tmp_path: Path) -> None:
     listing = json.loads(subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "ls", str(run_dir), "--json"],
                                         capture_output=True, text=True, check=True).stdout)
     assert listing[0]["score"] == pytest.approx(task_score) and listing[0]["ci95"] is None
+    shown = subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "show", str(run_dir), "g0c0", "--json"],
+                           capture_output=True, text=True, check=True).stdout
+    assert json.loads(shown)["evaluation"]["tasks"][0]["score"] == pytest.approx(task_score)
+    text = subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "show", str(run_dir), "g0c0"],
+                          capture_output=True, text=True, check=True).stdout
+    assert f"score {task_score:.3f}" in text
 
 
 

@@ -209,3 +209,16 @@ def test_summary_json_round_trip() -> None:
     assert ArchiveSummary.from_dict(data)["g0c0"].children == 1
     with pytest.raises(ValueError, match="bad summary node 'x'"):
         ArchiveSummary.from_dict({"nodes": [{"id": "x", "parent": None, "stages": [{"resolved": 1}]}]})
+
+
+def test_hgm_counts_continuous_scores_as_partial_successes() -> None:
+    """The scored suite: tasks scored 0.9 are mostly successes, although none scored 1."""
+    tasks = {f"t{i}": False for i in range(10)}   # resolved means score 1: none did
+    summary = ArchiveSummary([
+        Node("g0c0", None, 0, score=0.1, stages=(StageScore(0, 10, 1.0),), tasks=tasks),
+        Node("g1c0", "g0c0", 1, score=0.9, stages=(StageScore(0, 10, 9.0),), tasks=tasks),
+    ])
+    counts = clade_counts(summary)
+    assert counts["g1c0"] == (9.0, 1.0) and counts["g0c0"] == (10.0, 10.0)
+    picks = get_policy("hgm").select(summary, 200, random.Random(3))
+    assert picks.count("g1c0") > 150

@@ -148,6 +148,8 @@ def agent_details_in(store: "RunStore", archive: "Archive", spend: dict[str, tup
     stats = None if agent.parent_id is None else diff_stat(store.diff(agent.parent_id, agent_id))
     evaluations = store.evaluations(agent_id)
     jobs = store.jobs(agent_id=agent_id)
+    task_scores = {job.key: job.result.get("score") for job in jobs
+                   if job.kind == "evaluate" and job.state == "done" and job.result}
     dollars, tokens = spend.get(agent_id, (0.0, 0))
     counts: dict[str, int] = {}
     for evaluation in evaluations:
@@ -171,7 +173,8 @@ def agent_details_in(store: "RunStore", archive: "Archive", spend: dict[str, tup
             "score": agent.score,
             "counts": counts,
             "tasks": [{"task_id": e.task_id, "stage": e.stage, "status": e.status, "duration": e.duration,
-                       "tokens": e.tokens, "cost": e.cost, "artifact_dir": e.artifact_dir} for e in evaluations],
+                       "tokens": e.tokens, "cost": e.cost, "artifact_dir": e.artifact_dir,
+                       **_task_score(task_scores, agent_id, e.task_id)} for e in evaluations],
         },
         "spend": {"dollars": dollars, "tokens": tokens},
         "jobs": [{"key": job.key, "kind": job.kind, "state": job.state, "attempts": job.attempts} for job in jobs],
@@ -200,6 +203,12 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _task_score(scores: dict[str, Any], agent_id: str, task_id: str) -> dict[str, float]:
+    """{"score": s} for a scored-suite task (its job's result keeps it), {} for pass/fail tasks."""
+    score = scores.get(f"{agent_id}/eval/{task_id}")
+    return {} if score is None else {"score": float(score)}
 
 
 def _log_paths(run_dir: Path, agent_id: str, evaluations: Sequence[Any]) -> dict[str, Any]:
@@ -264,8 +273,9 @@ def _show_text(data: dict[str, Any]) -> str:
     if evaluation["tasks"]:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(evaluation["counts"].items()))
         lines += ["", f"evaluation  {counts}"]
-        lines += [f"  stage {t['stage'] + 1}  {t['status']:<11} {t['task_id']}  ({t['duration']:.1f} s, {t['tokens']} tokens)"
-                  for t in evaluation["tasks"]]
+        lines += [f"  stage {t['stage'] + 1}  {t['status']:<11} {t['task_id']}"
+                  + (f"  score {t['score']:.3f}" if "score" in t else "")
+                  + f"  ({t['duration']:.1f} s, {t['tokens']} tokens)" for t in evaluation["tasks"]]
     paths = data["paths"]
     lines += ["", "logs"] + [f"  {name}: {path}" for name, path in paths.items() if name != "evaluations"]
     lines += [f"  eval {task}: {path}" for task, path in paths["evaluations"].items()]

@@ -134,7 +134,7 @@ class _Units:
         self.futures[future] = seq
         self.started = seq + 1
 
-    def wait(self) -> list[tuple[int, str]]:
+    def wait(self) -> list[tuple[int, str | float]]:
         done, _ = concurrent.futures.wait(self.futures, return_when=concurrent.futures.FIRST_COMPLETED)
         results = []
         for future in done:
@@ -167,8 +167,8 @@ class _Units:
             return str(record.status)
         return "valid"
 
-    def _evaluate(self, unit: Unit) -> str:
+    def _evaluate(self, unit: Unit) -> str | float:
         stage, task = self.runner.order[unit.target]
-        status = self.pipeline.evaluation.run_one(unit.node, stage, task)
+        status, score = self.pipeline.evaluation.run_one(unit.node, stage, task)
         self.pipeline.admit(unit.node, announce_unchanged=False)
-        return status
+        return status if score is None or status == "infra_error" else float(score)

@@ -38,15 +38,16 @@ class StagedEvaluation:
         schedule evaluates an agent, so its first tasks are the ones a ladder starts with."""
         return [(stage, task) for stage, tasks in enumerate(self.stages) for task in tasks]
 
-    def run_one(self, agent: str, stage: int, task: Any) -> str:
-        """One more task of `agent` (a unit of the async schedule); the agent's scores follow at once."""
+    def run_one(self, agent: str, stage: int, task: Any) -> tuple[str, float | None]:
+        """One more task of `agent` (a unit of the async schedule); the agent's scores follow at
+        once. (status, score): the score is the scored suite's number, None for pass/fail tasks."""
         with self.ctx.checkout(agent) as agent_dir:
-            status, _ = self._task(agent, agent_dir, stage, task)
+            status, score = self._task(agent, agent_dir, stage, task)
         with self._scores_lock:  # two tasks of one agent finishing together: the last write sees both
             scores = self._stage_scores(agent)
             if any(score.total for score in scores):
                 self.ctx.store.set_scores(agent, scores)
-        return status
+        return status, score
 
     def _stage_scores(self, agent: str) -> list[StageScore]:
         store = self.ctx.store

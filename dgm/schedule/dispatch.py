@@ -23,7 +23,7 @@ class Scheduler(Protocol):
 class UnitRunner(Protocol):
     def start(self, seq: int, unit: Unit) -> None: ...
 
-    def wait(self) -> list[tuple[int, str]]:
+    def wait(self) -> list[tuple[int, str | float]]:
         """Blocks until at least one started unit is finished; (seq, result) of those."""
         ...
 

@@ -77,7 +77,7 @@ class GenerationalScheduler:
         return ArchiveSummary(
             Node(n.id, n.parent, n.generation, "evaluated" if n.status == "valid" and n.outcomes else n.status,
                  admitted=True, stages=(StageScore(n.successes, len(n.outcomes)),), score=_score(n) if n.outcomes else None,
-                 tasks=dict(n.outcomes))
+                 tasks={task: value == 1.0 for task, value in n.outcomes.items()})
             for n in tree.nodes.values())
 
 

@@ -30,16 +30,16 @@ class NodeState:
     parent: str | None
     generation: int
     status: str = "pending"           # pending (being made) | valid | invalid | duplicate
-    outcomes: dict[str, bool] = field(default_factory=dict)
+    outcomes: dict[str, float] = field(default_factory=dict)   # task -> 1.0 / 0.0, or a scored task's score
     assigned: int = 0                 # tasks planned for it so far (a prefix of the task order)
     pending: int = 0                  # of those, not yet known
 
     @property
-    def successes(self) -> int:
+    def successes(self) -> float:
         return sum(self.outcomes.values())
 
     @property
-    def failures(self) -> int:
+    def failures(self) -> float:
         return len(self.outcomes) - self.successes
 
 
@@ -81,9 +81,10 @@ class Tree:
         """(agent, task) of every known outcome: what a unit planned now may be shown."""
         return frozenset((node.id, task) for node in self.nodes.values() for task in node.outcomes)
 
-    def reveal(self, seq: int, result: str) -> None:
-        """Expand: valid | invalid | duplicate. Evaluate: resolved | unresolved | infra_error.
-        HALTED (the unit was cut off by a budget or a failure) teaches nothing: the run stops."""
+    def reveal(self, seq: int, result: str | float) -> None:
+        """Expand: valid | invalid | duplicate. Evaluate: resolved | unresolved | infra_error, or
+        a scored task's score in [0, 1] (a fractional success). HALTED (the unit was cut off by a
+        budget or a failure) teaches nothing: the run stops."""
         unit = self.pending.pop(seq)
         if result == HALTED:
             if unit.kind == "evaluate":
@@ -94,5 +95,7 @@ class Tree:
             return
         node = self.nodes[unit.node]
         node.pending -= 1
-        if result != "infra_error":
-            node.outcomes[unit.target] = result == "resolved"
+        if isinstance(result, float):
+            node.outcomes[unit.target] = result
+        elif result != "infra_error":
+            node.outcomes[unit.target] = 1.0 if result == "resolved" else 0.0

@@ -21,11 +21,13 @@ import random
 from collections.abc import Mapping
 
 
-def clade_counts(parents: Mapping[str, str | None], own: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+def clade_counts(parents: Mapping[str, str | None],
+                 own: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
     """Node -> (n_success^C, n_failure^C). `parents`: node -> parent (None for a root; a parent
     not in `parents` makes the node a root); `own`: node -> its own (successes, failures)
-    (missing: none). Iterative, O(nodes x depth); a parent cycle in damaged input ends the walk."""
-    counts = {node: [0, 0] for node in parents}
+    (missing: none; fractional for continuous scores). Iterative, O(nodes x depth); a parent
+    cycle in damaged input ends the walk."""
+    counts: dict[str, list[float]] = {node: [0, 0] for node in parents}
     for node in parents:
         successes, failures = own.get(node, (0, 0))
         if not successes and not failures:
@@ -40,14 +42,14 @@ def clade_counts(parents: Mapping[str, str | None], own: Mapping[str, tuple[int,
     return {node: (pair[0], pair[1]) for node, pair in counts.items()}
 
 
-def cmp_estimate(counts: tuple[int, int]) -> float | None:
+def cmp_estimate(counts: tuple[float, float]) -> float | None:
     """CMP^ from pooled (successes, failures); None when the clade has no evaluated outcome."""
     successes, failures = counts
     total = successes + failures
     return None if total == 0 else successes / total
 
 
-def thompson_draw(counts: tuple[int, int], rng: random.Random, tau: float = 1.0) -> float:
+def thompson_draw(counts: tuple[float, float], rng: random.Random, tau: float = 1.0) -> float:
     """One Thompson sample of a node's productivity: Beta(tau (1 + s), tau (1 + f))."""
     successes, failures = counts
     return rng.betavariate(tau * (1 + successes), tau * (1 + failures))
