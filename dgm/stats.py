@@ -4,10 +4,10 @@ A score of 3/3 and one of 180/200 are not the same evidence, and two agents 0.05
 tasks each are indistinguishable. Pure functions, no dependencies (scipy is not a base package):
   - `wilson`: the Wilson score interval for a pass/fail proportion (well behaved at 0/n and n/n,
     where the normal interval collapses to a point);
-  - `mean_interval`: a Student-t interval for continuous per-task scores in [0, 1] (the `scored`
-    suite), where Wilson does not apply;
-  - `within_noise`: whether two pass/fail proportions differ by less than a two-proportion z-test
-    at the same confidence can tell apart.
+  - `bounded_mean_interval`: the same interval for a mean of continuous scores in [0, 1] (the
+    `scored` suite), conservative for them;
+  - `within_noise`: whether two proportions (or means of scores in [0, 1], conservatively) differ
+    by less than a two-proportion z-test at the same confidence can tell apart.
 """
 
 from __future__ import annotations
@@ -37,27 +37,28 @@ class Interval:
 
 def wilson(successes: float, n: int, z: float = Z95) -> Interval | None:
     """Wilson score interval of successes/n; None when n is 0 (no evidence) or `successes` is not
-    a whole count (continuous scores: use `mean_interval`)."""
+    a whole count (continuous scores: use `bounded_mean_interval`)."""
     if n <= 0 or successes != int(successes) or not 0 <= successes <= n:
         return None
-    p = successes / n
+    return _wilson(successes / n, n, z)
+
+
+def bounded_mean_interval(total: float, n: int, z: float = Z95) -> Interval | None:
+    """95% interval of the mean of n scores in [0, 1] summing to `total` (the `scored` suite).
+
+    A variable in [0, 1] with mean p has variance at most p(1 - p), the Bernoulli's, so the
+    Wilson interval of total/n is conservative for it (never narrower than the truth asks) and
+    needs only the sum, which is what the archive keeps per stage. None when n is 0."""
+    if n <= 0 or not 0 <= total <= n:
+        return None
+    return _wilson(total / n, n, z)
+
+
+def _wilson(p: float, n: int, z: float) -> Interval:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return Interval(max(0.0, centre - half), min(1.0, centre + half))
-
-
-def mean_interval(values: Sequence[float]) -> Interval | None:
-    """95% Student-t interval of the mean of continuous scores, clipped to [0, 1]; None with fewer
-    than two values (no spread to estimate)."""
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    t = _T95[n - 2] if n - 1 <= len(_T95) else Z95
-    half = t * sd / math.sqrt(n)
-    return Interval(max(0.0, mean - half), min(1.0, mean + half))
 
 
 def within_noise(s1: float, n1: int, s2: float, n2: int, z: float = Z95) -> bool:
@@ -71,11 +72,3 @@ def within_noise(s1: float, n1: int, s2: float, n2: int, z: float = Z95) -> bool
     if variance == 0:
         return p1 == p2  # both all-pass or both all-fail
     return abs(p1 - p2) / math.sqrt(variance) < z
-
-
-def score_text(score: float | None, resolved: float, n: int) -> str:
-    """`0.600 (n=10, 95% CI [0.31, 0.83])`, or `-` when unscored."""
-    if score is None:
-        return "-"
-    interval = wilson(resolved, n)
-    return f"{score:.3f} (n={n}, 95% CI {interval if interval else 'none'})"

@@ -289,7 +289,7 @@ NEAREST_NEIGHBOUR = '''def tour(points):
 
 def test_a_run_keeps_continuous_scores(docker_ready, tmp_path: Path) -> None:
     """Through the loop: the stage keeps the score sum, the agent's score is the mean task score
-    (not the count of tasks that scored 1), `archive ls --json` shows it with no Wilson interval."""
+    (not the count of tasks that scored 1), `archive ls --json` shows it with its interval."""
     import json
     import subprocess
     import sys
@@ -320,7 +320,8 @@ def test_a_run_keeps_continuous_scores(docker_ready, tmp_path: Path) -> None:
     assert seed.score == pytest.approx(task_score)
     listing = json.loads(subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "ls", str(run_dir), "--json"],
                                         capture_output=True, text=True, check=True).stdout)
-    assert listing[0]["score"] == pytest.approx(task_score) and listing[0]["ci95"] is None
+    low, high = listing[0]["ci95"]                     # the conservative bounded-mean interval, n = 1
+    assert listing[0]["score"] == pytest.approx(task_score) and low < task_score < high
     shown = subprocess.run([sys.executable, "-m", "dgm.cli", "archive", "show", str(run_dir), "g0c0", "--json"],
                            capture_output=True, text=True, check=True).stdout
     assert json.loads(shown)["evaluation"]["tasks"][0]["score"] == pytest.approx(task_score)

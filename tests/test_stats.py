@@ -9,7 +9,7 @@ import pytest
 from dgm.archive.records import AgentLine, StageScore
 from dgm.archive.views import noise_note, score_ci_text
 from dgm.selection.cmp import clade_counts, cmp_estimate, thompson_draw
-from dgm.stats import mean_interval, wilson, within_noise
+from dgm.stats import bounded_mean_interval, wilson, within_noise
 
 
 def test_wilson_matches_hand_computed_intervals() -> None:
@@ -31,12 +31,19 @@ def test_wilson_refuses_what_is_not_a_pass_fail_count() -> None:
     assert wilson(11, 10) is None
 
 
-def test_mean_interval_for_continuous_scores() -> None:
-    # mean 0.4, sd 0.2, t(2 df) = 4.303: half-width 4.303 * 0.2 / sqrt(3) = 0.49687, clipped at 0
-    interval = mean_interval([0.2, 0.4, 0.6])
-    assert interval is not None
-    assert interval.low == 0.0 and interval.high == pytest.approx(0.89687, abs=1e-4)
-    assert mean_interval([0.5]) is None
+def test_bounded_mean_interval_for_continuous_scores() -> None:
+    # scores summing to 4.0 over 10 tasks: the Wilson interval of 0.4 with n = 10
+    interval = bounded_mean_interval(4.0, 10)
+    assert interval is not None and interval == wilson(4, 10)
+    assert interval.low == pytest.approx(0.16818, abs=1e-4) and interval.high == pytest.approx(0.68732, abs=1e-4)
+    assert bounded_mean_interval(2.5, 10) is not None and bounded_mean_interval(0.0, 0) is None
+    assert bounded_mean_interval(11.0, 10) is None
+    # conservative: never narrower than the t interval of a sample with that mean
+    values = [0.0, 0.5, 1.0, 0.25, 0.75, 0.5, 0.5, 0.0, 1.0, 0.5]
+    mean = sum(values) / 10
+    sd = (sum((v - mean) ** 2 for v in values) / 9) ** 0.5
+    wide = bounded_mean_interval(sum(values), 10)
+    assert wide is not None and wide.high - wide.low >= 2 * 2.262 * sd / 10 ** 0.5
 
 
 def test_within_noise_is_a_two_proportion_test() -> None:

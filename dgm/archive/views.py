@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dgm.archive.records import Agent, AgentLine, StageScore
-from dgm.stats import Interval, wilson, within_noise
+from dgm.stats import Interval, bounded_mean_interval, wilson, within_noise
 
 
 # Any agent record the store hands out: views never need flags, so the lighter line will do.
@@ -43,11 +43,16 @@ def resolved_count(agent: AgentLike) -> float:
     return sum(stage.resolved for stage in agent.stages)
 
 
+def points(agent: AgentLike) -> float:
+    """Resolved tasks, or the sum of task scores for the scored suite."""
+    return sum(stage.points for stage in agent.stages)
+
+
 def interval(agent: AgentLike) -> Interval | None:
-    """95% Wilson interval of the agent's score over the tasks it ran (None: unscored, or not a
-    pass/fail count)."""
+    """95% Wilson interval of the agent's score over the tasks it ran (None: unscored); for a
+    mean of continuous scores the conservative bounded-mean form (dgm.stats)."""
     if any(stage.score_sum is not None for stage in agent.stages):
-        return None     # a mean of scores in [0, 1] is not a count of successes
+        return bounded_mean_interval(points(agent), tasks_run(agent))
     return wilson(resolved_count(agent), tasks_run(agent))
 
 
@@ -63,9 +68,9 @@ def noise_note(best: AgentLike, other: AgentLike | None) -> dict[str, Any] | Non
     """How the best agent compares with the runner-up: their difference, and whether a
     two-proportion test at 95% can tell them apart."""
     if other is None or other.score is None or best.score is None or interval(best) is None or interval(other) is None:
-        return None     # unscored, or continuous scores (the test is for pass/fail counts)
+        return None     # unscored
     return {"runner_up": other.id, "difference": round(best.score - other.score, 4),
-            "within_noise": within_noise(resolved_count(best), tasks_run(best), resolved_count(other), tasks_run(other))}
+            "within_noise": within_noise(points(best), tasks_run(best), points(other), tasks_run(other))}
 
 
 def best_of(agents: Iterable[AgentLike]) -> AgentLike | None:
