@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from dgm import log
@@ -35,9 +35,9 @@ WORKSPACE = "/work/workspace"
 OUT = "/work/out"
 PROBLEM = "/work/problem.md"
 CONTEXT = "/opt/dgm/improve/context.json"   # the improvement procedure's input, read-only (docs/meta.md)
+READONLY_ROOT = "/opt/dgm"                    # root-owned: the agent user cannot change what is here
 BASELINE_GIT = "/work/.dgm-baseline.git"
 DIFF_FILE = "/tmp/dgm-agent.diff"
-GIT_SECONDS = 120.0
 REMOVED = "the sandbox stopped answering after the agent's time limit (its processes filled it); the host removed it"
 # Caches and build outputs that tools write while the agent tests its work; never part of a solution.
 EXCLUDED = build_outputs.gitignore().replace("\n", "\\n")
@@ -124,7 +124,7 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
     The container is labelled with the grant's run, job key and role; the grant's token is valid
     only for this run. Raises SandboxUnavailable (infrastructure) or WorkspacePrepError.
     """
-    from dgm.sandbox.docker_backend import DockerSandbox
+    from dgm.sandbox.docker_backend import DockerSandbox, StepFailed
 
     entry = "main.py" if improve_context is None else "improve.py"
     if not (agent_dir / entry).is_file():
@@ -138,18 +138,22 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
     try:
         with DockerSandbox(sandbox_config, run=grant.run, job=grant.job_key, role=grant.role, image=image,
                            mount=gateway.sandbox_mount()) as sb:
-            sb.write(AGENT_DIR, agent_dir, readonly=True)
-            sb.write(WORKSPACE, workspace)
+            # Two writes, the baseline commit riding on the second: every round trip costs a unit.
+            root_owned: dict[str, bytes | Path] = {_rel(AGENT_DIR, READONLY_ROOT): agent_dir}
             if improve_context is None:
-                sb.write(PROBLEM, problem.encode("utf-8"))
                 inputs = ["--problem", PROBLEM]
             else:
-                sb.write(CONTEXT, improve_context, readonly=True)
+                root_owned[_rel(CONTEXT, READONLY_ROOT)] = improve_context
                 inputs = ["--context", CONTEXT]
-            prepared = sb.exec(_BASELINE_SCRIPT, timeout=GIT_SECONDS, cwd=WORKSPACE, env=git_env)
-            if not prepared.ok:
+            sb.write(READONLY_ROOT, root_owned, readonly=True)
+            agent_owned: dict[str, bytes | Path] = {_rel(WORKSPACE, "/work"): workspace}
+            if improve_context is None:
+                agent_owned[_rel(PROBLEM, "/work")] = problem.encode("utf-8")
+            try:
+                sb.write("/work", agent_owned, then=f"cd {WORKSPACE} && {_BASELINE_SCRIPT}", env=git_env)
+            except StepFailed as exc:
                 raise WorkspacePrepError(f"cannot commit the baseline of {workspace} in the sandbox: "
-                                         f"{prepared.output.strip()[-300:]}")
+                                         f"{exc.output}") from None
             cmd = ["python3", f"{AGENT_DIR}/{entry}", *inputs, "--workspace", WORKSPACE, "--out", OUT, *limits.flags()]
             # The task's environment (e.g. PYTHONPATH) first: it can never replace the gateway's variables.
             result = sb.exec(cmd, timeout=limits.max_seconds + limits.grace_seconds, cwd=WORKSPACE,
@@ -176,16 +180,19 @@ def run_agent(agent_dir: Path, problem: str, workspace: Path, out_dir: Path, *, 
     return run
 
 
+def _rel(path: str, root: str) -> str:
+    return str(PurePosixPath(path).relative_to(root))
+
+
 def _diff(sb: Any, git_env: dict[str, str], max_bytes: int) -> tuple[bytes, str | None]:
     """The diff, or an error when it cannot be taken or is over `sandbox.max_diff_bytes` (its size
     is checked in the sandbox: an oversized diff never reaches the host)."""
-    from dgm.sandbox.docker_backend import FileTooLarge, SandboxIOError
+    from dgm.sandbox.docker_backend import FileTooLarge, SandboxIOError, StepFailed
 
-    taken = sb.exec(_DIFF_SCRIPT, timeout=GIT_SECONDS, cwd="/work", env=git_env)
-    if not taken.ok:
-        return b"", f"git diff failed (exit {taken.exit_code}): {taken.output.strip()[-300:]}"
-    try:
-        return sb.read(DIFF_FILE, max_bytes=max_bytes), None
+    try:    # taken and read in one round trip
+        return sb.read(DIFF_FILE, max_bytes=max_bytes, before=f"cd /work && {_DIFF_SCRIPT}", env=git_env), None
+    except StepFailed as exc:
+        return b"", f"git diff failed (exit {exc.code}): {exc.output}"
     except FileTooLarge as exc:
         return b"", f"the diff is {exc.size} bytes, over sandbox.max_diff_bytes ({max_bytes})"
     except (FileNotFoundError, SandboxIOError) as exc:   # the agent tampered with the diff file

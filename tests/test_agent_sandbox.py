@@ -7,6 +7,7 @@ by its job key, so the tests cannot answer each other's calls.
 from __future__ import annotations
 
 import json
+import time
 import textwrap
 from pathlib import Path
 
@@ -270,7 +271,38 @@ def test_a_git_the_agent_plants_for_the_login_shell_does_not_shape_the_diffs_pat
     store = GitStore.init(tmp_path / "agents.git")
     base = store.commit_tree(workspace, None, "parent")
     child = store.commit_diff(base, result.diff, "child")
-    # The plant works (the sandbox is the agent's): parsing the headers would miss the change ...
-    assert b"diff --git c/calc.py i/calc.py" in result.diff and "calc.py" not in touched_paths(result.diff)
-    # ... the host's git, comparing the commits it made by applying the bytes, does not.
+    # The diff step runs in a plain (not login) shell, so the planted git is not even used: the
+    # headers are genuine. Were they not (an earlier version ran the step through `bash -lc`,
+    # where the plant shaped them to `c/calc.py i/calc.py`), header parsing could be fooled ...
+    assert b"diff --git a/calc.py b/calc.py" in result.diff and touched_paths(result.diff) == {"calc.py"}
+    # ... and the host's git, comparing the commits it made by applying the bytes, would not be.
     assert store.changed_paths(base, child) == ["calc.py"]
+
+
+JAMMED_BASELINE = '''
+import os
+head = "/work/.dgm-baseline.git/HEAD"
+os.remove(head)
+os.mkfifo(head)              # git opens HEAD to diff: that open never returns
+open("/work/workspace/calc.py", "w").write("def add(a, b):\\n    return a + b\\n")
+'''
+
+
+def test_an_agent_that_jams_the_diff_step_gets_no_diff_not_an_infra_error(gateway, workspace, tmp_path, run_label,
+                                                                          monkeypatch):
+    """The diff is taken in the same round trip as its read, under the step's own timeout: a
+    jammed git ends as the agent's failure (no diff), never a hung or infrastructure-failed job."""
+    from dgm.llm import JobGrant
+    from dgm.sandbox import docker_backend
+
+    monkeypatch.setattr(docker_backend, "STEP_SECONDS", 3.0)
+    agent = tmp_path / "jamming_agent"
+    agent.mkdir()
+    (agent / "main.py").write_text(JAMMED_BASELINE)
+    grant = JobGrant(job_key="jam-diff", role="solve", run=run_label)
+    started = time.monotonic()
+    result = run_agent(agent, "anything", workspace, tmp_path / "out", gateway=gateway, grant=grant,
+                       sandbox_config=SandboxConfig(), limits=AgentLimits(max_steps=1, max_seconds=30))
+    assert time.monotonic() - started < 30
+    assert result.diff == b"" and result.diff_error is not None
+    assert result.diff_error.startswith("git diff failed (exit 124)") or "exit 137" in result.diff_error

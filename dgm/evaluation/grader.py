@@ -32,7 +32,7 @@ from dgm.evaluation.results import PINNED_LIST, Produced, ReportError, RunPaths
 from dgm.errors import DgmError
 from dgm.evaluation.workspace import GIT_ENV, WORKDIR, prepare_workspace
 from dgm.sandbox import Sandbox
-from dgm.sandbox.docker_backend import SandboxIOError
+from dgm.sandbox.docker_backend import SandboxIOError, StepFailed
 
 STEP_TIMEOUT = 300.0
 SETUP_ALLOWANCE = 60.0          # seconds added to the test timeout for undoing and restoring
@@ -290,15 +290,19 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
 
     if run.timed_out and sb.expired:   # the code under test jammed the sandbox; the host removed it
         return unresolved(f"tests timed out after {task.timeouts.test:g}s and left the sandbox unable to answer")
-    check_setup(sb, task, laid, run.output)
-    if run.timed_out:
-        return unresolved(f"tests timed out after {task.timeouts.test:g}s")
     report: bytes | None = None
-    if prepared.reads_report:
-        try:
-            report = sb.read(paths.report)
+    if prepared.reads_report and not run.timed_out:
+        try:   # the setup check rides on the report's read: one round trip
+            ok = shlex.quote(f"{laid.scratch}/setup-ok")
+            report = sb.read(paths.report, before=f"[ -f {ok} ] && [ ! -L {ok} ]")
+        except StepFailed:
+            raise GradingError(f"task {task.id}: restoring the hidden tests failed: {run.output.strip()[-300:]}") from None
         except FileNotFoundError:
             report = None
+    else:
+        check_setup(sb, task, laid, run.output)
+    if run.timed_out:
+        return unresolved(f"tests timed out after {task.timeouts.test:g}s")
     try:
         outcomes = fmt.parse(Produced(report=report, output=run.output, exit_code=run.exit_code))
     except ReportError as err:

@@ -7,6 +7,7 @@ docker SDK) so callers can type against it without paying for the backend.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -38,11 +39,15 @@ class Sandbox(Protocol):
              env: dict[str, str] | None = None) -> ExecResult:
         """Run `cmd` (a string goes through `bash -lc`); never raises for the command's failure."""
 
-    def write(self, path: str, data: bytes | Path) -> None:
-        """Write bytes to a file, or copy a host directory tree to `path` (binary safe)."""
+    def write(self, path: str, data: bytes | Path | Mapping[str, bytes | Path], *, then: str | None = None,
+              env: dict[str, str] | None = None) -> None:
+        """Write bytes to a file, or copy a host directory tree (or several, by name) to `path`
+        (binary safe); `then`, a script run right after in the same round trip."""
 
-    def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False) -> bytes:
-        """Bytes of one regular file inside the sandbox; with `max_bytes`, at most that many leave it."""
+    def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False,
+             before: str | None = None, env: dict[str, str] | None = None) -> bytes:
+        """Bytes of one regular file inside the sandbox; with `max_bytes`, at most that many leave
+        it; `before`, a script that makes the file, run first in the same round trip."""
 
     def read_dir(self, path: str, dest: Path) -> None:
         """Copy the directory tree at `path` out to the host directory `dest`."""

@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path, PurePosixPath
 from types import FrameType
+from collections.abc import Mapping
 from typing import Any, Callable, TypeVar
 
 from dgm import log
@@ -63,10 +64,34 @@ class FileTooLarge(SandboxIOError):
         self.path, self.size, self.limit = path, size, limit
 
 
+# A step riding on a write or a read: under a timeout (the process group is killed), its output
+# into a file so nothing it leaves running can hold the exec open, and sent (to stderr, with the
+# `dgm-before` line) only when it fails.
+_STEP = r"""
+step() {
+  log=$(mktemp) || return 99
+  timeout -k 2 "$1" bash -c "$2" >"$log" 2>&1 </dev/null; rc=$?
+  [ $rc -eq 0 ] || { tail -c 2000 "$log" >&2; echo "dgm-before $rc" >&2; }
+  rm -f -- "$log"; return $rc
+}
+"""
+STEP_SECONDS = 120.0
+
+
+class StepFailed(SandboxIOError):
+    """The step `read(..., before=...)` runs before reading failed; `code` and `output` are its own."""
+
+    def __init__(self, code: int, output: str) -> None:
+        super().__init__(f"the step before the read failed (exit {code}): {output}")
+        self.code, self.output = code, output
+
+
 # Read one regular file, checking its size inside the sandbox; exit 3: missing, 4: not a regular
-# file. head/tail bound what is sent even if the file grows while it is read.
-_READ = r"""
+# file, 5: the step before it ($4) failed (its output is sent only then, so nothing it prints can
+# pose as the size line). head/tail bound what is sent even if the file grows while it is read.
+_READ = _STEP + r"""
 f=$1 limit=$2 mode=$3
+[ -z "$5" ] || step "$4" "$5" || exit 5
 [ -e "$f" ] || [ -L "$f" ] || exit 3
 { [ -f "$f" ] && [ ! -L "$f" ]; } || exit 4
 [ -n "$limit" ] || exec cat -- "$f"
@@ -75,6 +100,7 @@ if [ "$mode" = tail ]; then exec tail -c "$limit" -- "$f"; fi
 exec head -c "$((limit + 1))" -- "$f"
 """
 _SIZE = re.compile(rb"^dgm-size (\d+)$", re.MULTILINE)
+_BEFORE = re.compile(rb"^dgm-before (\d+)$", re.MULTILINE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -490,39 +516,55 @@ class DockerSandbox:
     # -- files --------------------------------------------------------------------------------
 
     @_deadline_guarded
-    def write(self, path: str, data: bytes | Path, *, readonly: bool = False) -> None:
-        """Write bytes to the file `path`, or copy a host directory's contents into the dir `path`.
+    def write(self, path: str, data: bytes | Path | Mapping[str, bytes | Path], *, readonly: bool = False,
+              then: str | None = None, env: dict[str, str] | None = None) -> None:
+        """Write bytes to the file `path`, copy a host directory's contents into the dir `path`, or
+        (a mapping of relative names to bytes or directories) several of them under `path`.
 
         `readonly=True` writes as root (owner of /opt/dgm) so the agent user cannot modify the
-        copy; the target must be somewhere root may write, i.e. under /opt/dgm or /tmp.
+        copy; the target must be somewhere root may write, i.e. under /opt/dgm or /tmp. `then`, a
+        shell script, runs right after in the same exec, as the same user, with `env`, in `path`
+        (one round trip instead of two); its failure raises SandboxIOError with its output.
         """
         target = PurePosixPath(path)
         if not target.is_absolute():
             raise SandboxIOError(f"sandbox path {path!r} must be absolute")
         uid = 0 if readonly else 1000
-        if isinstance(data, (bytes, bytearray, memoryview)):
+        if isinstance(data, Mapping):
+            archive, into = tarpack.pack_tree(data, uid), str(target)
+        elif isinstance(data, (bytes, bytearray, memoryview)):
             archive, into = tarpack.pack_file(target.name, bytes(data), uid), str(target.parent)
         else:
             archive, into = tarpack.pack_dir(Path(data), uid), str(target)
         script = 'mkdir -p -- "$1" && exec tar -x --no-same-owner -f - -C "$1"'
-        exec_id, out, err = self._transfer(["bash", "-c", script, "dgm-write", into],
-                                           user=ROOT if readonly else AGENT, stdin=archive)
-        if self._exit_code(exec_id) != 0:
-            raise SandboxIOError(f"cannot write {path} in the sandbox: {_first_line(out + err)}")
+        if then:
+            script = _STEP + 'mkdir -p -- "$1" && tar -x --no-same-owner -f - -C "$1" || exit 90\ncd -- "$1" && step "$2" "$3" || exit 5\n'
+        argv = ["bash", "-c", script, "dgm-write", into, *([f"{STEP_SECONDS:g}", then] if then else [])]
+        exec_id, out, err = self._transfer(argv, user=ROOT if readonly else AGENT, stdin=archive, env=env)
+        code = self._exit_code(exec_id)
+        if code == 0:
+            return
+        _raise_step_failure(code, err, then)
+        raise SandboxIOError(f"cannot write {path} in the sandbox: {_first_line(out + err)}")
 
     @_deadline_guarded
-    def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False) -> bytes:
+    def read(self, path: str, *, max_bytes: int | None = None, keep_tail: bool = False,
+             before: str | None = None, env: dict[str, str] | None = None) -> bytes:
         """Bytes of the regular file `path`.
 
         With `max_bytes`, the size is checked inside the sandbox and at most `max_bytes` + 1 bytes
         ever cross to the host: a larger file raises `FileTooLarge`, or with `keep_tail` its last
         `max_bytes` bytes are returned. A symlink, FIFO or device is refused (it could stream
-        forever): `SandboxIOError`.
+        forever): `SandboxIOError`. `before`, a shell script run first in the same exec (as the
+        agent user, with `env`; its output is not returned), makes the file: one round trip
+        instead of two. Its failure raises `StepFailed`.
         """
         limit = "" if max_bytes is None else str(max_bytes)
-        exec_id, out, err = self._transfer(["bash", "-c", _READ, "dgm-read", path, limit,
-                                            "tail" if keep_tail else "head"], user=AGENT)
+        argv = ["bash", "-c", _READ, "dgm-read", path, limit, "tail" if keep_tail else "head",
+                *([f"{STEP_SECONDS:g}", before] if before else [])]
+        exec_id, out, err = self._transfer(argv, user=AGENT, env=env)
         code = self._exit_code(exec_id)
+        _raise_step_failure(code, err, before)
         if code == 3:
             raise FileNotFoundError(f"{path} does not exist in the sandbox")
         if code == 4:
@@ -548,11 +590,19 @@ class DockerSandbox:
             raise SandboxIOError(f"cannot copy {path} out of the sandbox: {message}")
         tarpack.unpack(out, Path(dest))
 
-    def _transfer(self, argv: list[str], *, user: str, stdin: bytes | None = None) -> tuple[str, bytes, bytes]:
+    def _transfer(self, argv: list[str], *, user: str, stdin: bytes | None = None,
+                  env: dict[str, str] | None = None) -> tuple[str, bytes, bytes]:
         try:
-            return self._stream(argv, user=user, stdin=stdin, deadline=time.monotonic() + TRANSFER_SECONDS)
+            return self._stream(argv, user=user, stdin=stdin, env=env, deadline=time.monotonic() + TRANSFER_SECONDS)
         except hijack.StreamTimeout:
             raise SandboxUnavailable(f"sandbox {self.id[:12]}: file transfer did not finish in {TRANSFER_SECONDS}s") from None
+
+
+def _raise_step_failure(code: int | None, err: bytes, step: str | None) -> None:
+    """StepFailed when a write's `then` or a read's `before` step failed (exit 5 and our line)."""
+    failed = list(_BEFORE.finditer(err)) if code == 5 and step else []
+    if failed:     # the last such line is ours; the step's own output comes before it
+        raise StepFailed(int(failed[-1].group(1)), err[:failed[-1].start()].decode("utf-8", errors="replace").strip()[-300:])
 
 
 def _first_line(data: bytes) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Mapping
 from pathlib import Path
 
 _KEPT_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE)
@@ -50,6 +51,23 @@ def pack_dir(src: Path, uid: int) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tar.add(src, arcname=".", recursive=True, filter=_owner(uid))
+    return buf.getvalue()
+
+
+def pack_tree(entries: Mapping[str, bytes | Path], uid: int) -> bytes:
+    """Several members in one archive (one round trip): a relative name -> the bytes of a file,
+    or a host directory whose contents go under that name."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in entries.items():
+            if isinstance(data, Path):
+                if not data.is_dir():
+                    raise NotADirectoryError(f"{data}: expected a directory to copy into the sandbox")
+                tar.add(data, arcname=name, recursive=True, filter=_owner(uid))
+            else:
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(_owner(uid)(info), io.BytesIO(data))
     return buf.getvalue()
 
 
