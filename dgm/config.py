@@ -251,12 +251,7 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _async_scope(self) -> "Config":
-        if self.loop.schedule != "async":
-            return self
-        if self.meta.enabled:
-            raise ValueError("loop.schedule: async does not run the meta-loop yet; set meta.enabled: false "
-                             "or loop.schedule: generational")
-        if self.loop.improver == "agent":
+        if self.loop.schedule == "async" and self.loop.improver == "agent":
             raise ValueError("loop.schedule: async needs loop.improver: framework (the agent improver reads the "
                              "whole archive, which an async run cannot yet show it exactly as planned)")
         return self

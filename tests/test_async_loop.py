@@ -137,3 +137,32 @@ def test_killed_async_run_resumes_to_the_uninterrupted_archive(tmp_path: Path, d
     assert check_run(run_dir) == []
     with RunStore.open(reference, readonly=True) as a, RunStore.open(run_dir, readonly=True) as b:
         assert [e.payload for e in a.events(kind="unit_planned")] == [e.payload for e in b.events(kind="unit_planned")]
+
+
+def test_async_run_with_the_meta_loop_counts_trials_in_rounds(tmp_path: Path, docker_ready: None) -> None:
+    """The quickstart's meta-loop (a meta step after every round, trials of one round) in an async
+    run: each round's parents are chosen by the governing policy, the candidate governs the next
+    round and is decided, and a replay rebuilds the same archive and the same policy history."""
+    from dgm.loop import session
+
+    run_dir = tmp_path / "meta"
+    outcome = session.start(scripted_config("loop.schedule=async", "loop.units=16"), run_dir)
+    assert outcome.reason == "units"
+    with RunStore.open(run_dir, readonly=True) as store:
+        planned = [e.payload for e in store.events(kind="generation_planned")]
+        assert [p["generation"] for p in planned] == [1, 2] and planned[0]["policy_version"] == "p0"
+        assert planned[1]["policy_version"] == "p1"                    # the candidate governs round 2
+        policies = {p.id: p for p in store.list_policies()}
+        assert policies["p1"].generation == 1 and policies["p1"].status in ("kept", "reverted", "incumbent")
+        # every child's generation is its round, and a round's children are its planned parents'
+        for agent in store.list_agents():
+            if agent.parent_id is not None:
+                assert agent.parent_id == planned[agent.generation - 1]["parents"][agent.slot]
+        history = [(e.kind, e.payload) for e in store.events() if e.kind.startswith(("policy", "generation"))]
+    assert check_run(run_dir) == []
+    replay = tmp_path / "replay"
+    proc = subprocess.run([*DGM, "replay", str(run_dir), "--out", str(replay), "--verify"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with RunStore.open(replay, readonly=True) as store:
+        assert [(e.kind, e.payload) for e in store.events() if e.kind.startswith(("policy", "generation"))] == history

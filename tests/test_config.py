@@ -86,7 +86,6 @@ def test_cli_prints_one_line_without_traceback(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("loop: {schedule: async}\nmeta: {enabled: true}\n", "async does not run the meta-loop yet"),
     ("loop: {schedule: async, improver: agent}\n", "async needs loop.improver: framework"),
     ("loop: {schedule: sometimes}\n", "loop.schedule"),
     ("loop: {schedule: async, units: 0}\n", "loop.units"),

@@ -18,10 +18,11 @@ With the same seed and the same model answers, two runs build the same archive.
 from __future__ import annotations
 
 import concurrent.futures
+import random
 import time
 from concurrent.futures import Future
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dgm import log
 from dgm.errors import DgmError
@@ -31,7 +32,13 @@ from dgm.loop.context import RunContext
 from dgm.loop.runner import Outcome, stop_reason
 from dgm.schedule.dispatch import Scheduler, dispatch
 from dgm.schedule.hgm import AsyncScheduler
+from dgm.meta import versions
 from dgm.schedule.tree import HALTED, Tree, Unit
+from dgm.schedule.tree import summary as tree_summary
+from dgm.selection import get_policy
+
+if TYPE_CHECKING:
+    from dgm.meta.governor import Governor
 
 _log = log.get(__name__)
 
@@ -52,20 +59,52 @@ class AsyncRunner:
         self.order = {task.id: (stage, task) for stage, task in self.pipeline.evaluation.order()}
         self.limit = unit_limit(ctx, len(self.order))
         self.started_at = time.monotonic()
+        self.governor: Governor | None = None
+        self.units: _Units | None = None
+        if ctx.config.meta.enabled:
+            from dgm.meta.governor import Governor
+
+            self.governor = Governor(ctx)
+
+    def plan_round(self, number: int, tree: Tree) -> list[str]:
+        """The parents of round `number`, chosen once by the governing policy and recorded."""
+        store, loop = self.ctx.store, self.ctx.config.loop
+        for event in store.events(kind="generation_planned"):
+            if event.payload["generation"] == number:
+                return list(event.payload["parents"])
+        assert self.governor is not None
+        seed = f"{self.ctx.config.run.seed}:selection:{number}"
+        known = tree_summary(tree, None if loop.admission == "keep_all" else loop.keep_better_margin)
+        policy, n = get_policy(loop.selection), loop.children_per_generation
+        return self.governor.plan(number, known, n, seed, lambda: policy.select(known, n, random.Random(seed)))
+
+    def after_round(self, number: int, *, more: bool = True) -> None:
+        """The meta-loop's work due once round `number` is planned in full, at a barrier."""
+        assert self.governor is not None and self.units is not None
+        meta, store = self.ctx.config.meta, self.ctx.store
+        candidate = versions.on_trial(store)
+        due = (candidate is not None and versions.trial_window(candidate, meta.trial)[1] <= number) or \
+            (more and candidate is None and number % meta.every == 0)
+        if due:
+            self.units.drain()
+            self.governor.after_generation(number, more=more)
 
     def run(self) -> Outcome:
         ctx, store = self.ctx, self.ctx.store
         store.add_event("run_started", {"resumed": ctx.resumed, "schedule": "async", "units": self.limit})
         recorded = [Unit(**event.payload["unit"]) for event in store.events(kind="unit_planned")]
         tree = Tree(list(self.order))
-        units = _Units(self, tree, recorded)
+        units = self.units = _Units(self, tree, recorded)
         reason, detail = "", ""
         with ctx.progress.task("units of work", total=self.limit) as bar:
             units.bar = bar
             try:
-                dispatch(_Replaying(AsyncScheduler(), recorded), tree, units, workers=ctx.config.loop.workers,
-                         seed=ctx.config.run.seed, window=self._window(), stop=units.stop)
+                dispatch(_Replaying(_Rounds(AsyncScheduler(), self), recorded), tree, units,
+                         workers=ctx.config.loop.workers, seed=ctx.config.run.seed, window=self._window(),
+                         stop=units.stop)
                 units.raise_first()
+                if self.governor is not None:   # decide a trial that just ended
+                    self.after_round((tree.size - 1) // ctx.config.loop.children_per_generation, more=False)
                 reason = stop_reason(ctx, self.started_at) or ("units" if units.started >= self.limit else "exhausted")
             except BudgetExceeded as exc:  # work past a cap was refused: recorded units wait for a resume
                 _log.warning("run budget reached", detail=str(exc))
@@ -73,9 +112,9 @@ class AsyncRunner:
             except ModelUnavailable as exc:
                 _log.error("run stopped: the model cannot be used", detail=str(exc))
                 reason, detail = "model_unavailable", str(exc)
-        depth = max(node.generation for node in tree.nodes.values())
-        outcome = Outcome(reason, depth, detail, units_done=units.finished)
-        store.add_event("run_finished", {"reason": reason, "generations_done": depth, "units_done": units.finished,
+        rounds = max(node.generation for node in tree.nodes.values())
+        outcome = Outcome(reason, rounds, detail, units_done=units.finished)
+        store.add_event("run_finished", {"reason": reason, "generations_done": rounds, "units_done": units.finished,
                                          "units_limit": self.limit, **({"detail": detail} if detail else {})})
         _log.info("run finished", reason=reason, units=units.finished, run=str(store.run_dir))
         return outcome
@@ -88,6 +127,36 @@ class AsyncRunner:
         window = 2 * self.ctx.config.loop.workers
         store.add_event("schedule_started", {"schedule": "async", "window": window})
         return window
+
+
+class _Rounds:
+    """Expansions come in rounds of `loop.children_per_generation`, and a child's generation is
+    its round: like a generational run's, it says when the child was made (not its depth), and
+    ids are g<round>c<slot>. With the meta-loop, the governing policy chooses each round's
+    parents at once, from the tree's known outcomes (dgm.meta.governor), and the meta-loop's work
+    due after a round (a trial's decision, a meta step) runs at a barrier: every unit started so
+    far is finished first, so what it reads does not depend on timing. Trials are thus counted in
+    rounds of units."""
+
+    def __init__(self, live: Scheduler, runner: "AsyncRunner") -> None:
+        self.live, self.runner = live, runner
+        self.per_round = runner.ctx.config.loop.children_per_generation
+        self.parents: dict[int, list[str]] = {}
+
+    def decide(self, tree: Tree, rng: Any) -> Unit | None:
+        unit = self.live.decide(tree, rng)
+        if unit is None or unit.kind != "expand":
+            return unit
+        number, slot = divmod(tree.size - 1, self.per_round)   # expansions planned so far
+        number += 1
+        node = unit.node
+        if self.runner.governor is not None:
+            if number not in self.parents:
+                if number > 1:
+                    self.runner.after_round(number - 1)
+                self.parents[number] = self.runner.plan_round(number, tree)
+            node = self.parents[number][slot]
+        return Unit("expand", node, generation=number)
 
 
 class _Replaying:
@@ -150,6 +219,10 @@ class _Units:
 
     def stop(self) -> bool:
         return bool(self.errors) or self.started >= self.runner.limit or bool(stop_reason(self.ctx, self.runner.started_at))
+
+    def drain(self) -> None:
+        """Block until every unit started so far is finished (their results stay for `wait`)."""
+        concurrent.futures.wait(list(self.futures))
 
     def raise_first(self) -> None:
         if self.errors:  # a real failure outranks a budget or model refusal, which only says "stop here"

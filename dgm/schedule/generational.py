@@ -10,11 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from dgm.archive.records import StageScore
-from dgm.archive.summary import ArchiveSummary, Node
 from dgm.config import StageConfig
 from dgm.evaluation import staged
 from dgm.schedule.tree import NodeState, Tree, Unit
+from dgm.schedule.tree import summary as tree_summary
 from dgm.selection import get_policy
 
 
@@ -43,7 +42,7 @@ class GenerationalScheduler:
         if self.generation >= self.limit:
             return None
         self.generation += 1
-        summary = self._summary(tree)
+        summary = tree_summary(tree)
         self.queue = self.policy.select(summary, self.children, random.Random(f"{self.seed}:selection:{self.generation}"))
         self.open = [f"g{self.generation}c{slot}" for slot in range(len(self.queue))]
         return Unit("expand", self.queue.pop(0), generation=self.generation)
@@ -72,14 +71,6 @@ class GenerationalScheduler:
     def _second_best(self, tree: Tree, agent: str) -> float:
         scores = sorted((_score(n) for n in tree.nodes.values() if n.id != agent and n.outcomes), reverse=True)
         return scores[1] if len(scores) > 1 else (scores[0] if scores else 0.0)
-
-    def _summary(self, tree: Tree) -> ArchiveSummary:
-        return ArchiveSummary(
-            Node(n.id, n.parent, n.generation, "evaluated" if n.status == "valid" and n.outcomes else n.status,
-                 admitted=True, stages=(StageScore(n.successes, len(n.outcomes)),), score=_score(n) if n.outcomes else None,
-                 tasks={task: value == 1.0 for task, value in n.outcomes.items()})
-            for n in tree.nodes.values())
-
 
 def _score(node: NodeState) -> float:
     return node.successes / len(node.outcomes) if node.outcomes else 0.0

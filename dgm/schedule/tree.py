@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dgm.archive.ids import SEED_ID, agent_id
+from dgm.archive.records import StageScore
+from dgm.archive.summary import ArchiveSummary, Node
 
 HALTED = "halted"
 
@@ -99,3 +101,25 @@ class Tree:
             node.outcomes[unit.target] = result
         elif result != "infra_error":
             node.outcomes[unit.target] = 1.0 if result == "resolved" else 0.0
+
+
+def summary(tree: Tree, keep_better_margin: float | None = None) -> ArchiveSummary:
+    """The tree as a selection policy sees an archive: known outcomes only, so a policy asked
+    from it answers the same whatever finished first. A valid node with outcomes is evaluated;
+    admitted under keep_all, or (a margin) when it scores at least the seed's score minus it."""
+    def mean(node: NodeState) -> float | None:
+        return node.successes / len(node.outcomes) if node.outcomes else None
+
+    seed_score = mean(tree.nodes[SEED_ID]) or 0.0
+    nodes = []
+    for node in tree.nodes.values():
+        score = mean(node)
+        status = ("evaluated" if score is not None else "pending") if node.status == "valid" else node.status
+        admitted = node.parent is None or (status == "evaluated" and score is not None and (
+            keep_better_margin is None or score >= seed_score - keep_better_margin))
+        continuous = any(value not in (0.0, 1.0) for value in node.outcomes.values())
+        resolved = sum(value == 1.0 for value in node.outcomes.values())
+        stages = (StageScore(resolved, len(node.outcomes), node.successes if continuous else None),) if node.outcomes else ()
+        nodes.append(Node(node.id, node.parent, node.generation, status, admitted, stages, score,
+                          {task: value == 1.0 for task, value in node.outcomes.items()}))
+    return ArchiveSummary(nodes)
