@@ -88,6 +88,22 @@ def test_ray_run_equals_local_run_and_spreads_over_both_nodes(cluster, tmp_path:
     assert _containers(ray_dir) == []
 
 
+def test_async_run_on_ray_equals_the_local_async_run(cluster, tmp_path: Path) -> None:
+    """The async schedule's units go through the same executor: on Ray, the same archive, the same
+    decisions, and jobs on both nodes."""
+    overrides = (*SMALL, "loop.schedule=async", "meta.enabled=false", "loop.units=8")
+    ray_dir, local_dir = tmp_path / "on-ray", tmp_path / "local"
+    session.start(scripted_config(*overrides, *_ray(cluster)), ray_dir)
+    session.start(scripted_config(*overrides), local_dir)
+    assert compare_runs(local_dir, ray_dir) == []
+    with RunStore.open(ray_dir, readonly=True) as a, RunStore.open(local_dir, readonly=True) as b:
+        assert [e.payload for e in a.events(kind="unit_planned")] == [e.payload for e in b.events(kind="unit_planned")]
+        assert len(a.events(kind="unit_planned")) == 8
+        nodes = {job.result["node"] for job in a.jobs() if job.kind in ("evaluate", "self_improve")}
+    assert nodes == cluster.docker_nodes, f"jobs ran on {nodes}, expected both worker nodes"
+    assert _containers(ray_dir) == []
+
+
 def _artifacts(run_dir: Path) -> list[str]:
     return sorted(p.relative_to(run_dir).as_posix() for p in (run_dir / "agents").rglob("*") if p.is_file())
 
