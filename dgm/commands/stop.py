@@ -16,5 +16,5 @@ def run(args: argparse.Namespace) -> int:
     from dgm.loop import session
 
     session.request_stop(args.run_dir)
-    print(f"stop requested: {args.run_dir} stops before its next generation; continue later with `dgm resume {args.run_dir}`")
+    print(f"stop requested: {args.run_dir} stops before its next generation (an async run: its next unit of work, once the running ones finish); continue later with `dgm resume {args.run_dir}`")
     return 0
