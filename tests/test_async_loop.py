@@ -166,3 +166,23 @@ def test_async_run_with_the_meta_loop_counts_trials_in_rounds(tmp_path: Path, do
     assert proc.returncode == 0, proc.stderr[-2000:]
     with RunStore.open(replay, readonly=True) as store:
         assert [(e.kind, e.payload) for e in store.events() if e.kind.startswith(("policy", "generation"))] == history
+
+
+def test_async_budget_stop_keeps_the_cut_unit_for_the_resume(tmp_path: Path, docker_ready: None) -> None:
+    """A token cap stops the run mid-unit: the unit is recorded but not finished, the run ends
+    with reason budget, and a resume with a higher cap redoes it and goes on to the limit."""
+    from dgm.loop import session
+
+    run_dir = tmp_path / "capped"
+    outcome = session.start(scripted_config(*ASYNC[:2], "loop.units=10", "budget.max_tokens=20000"), run_dir)
+    assert outcome.reason == "budget" and outcome.units_done < 10
+    with RunStore.open(run_dir, readonly=True) as store:
+        planned = len(store.events(kind="unit_planned"))
+        assert planned > outcome.units_done and any(job.state == "failed" for job in store.jobs())
+    assert check_run(run_dir) == []
+    more = subprocess.run([*DGM, "resume", str(run_dir), "--set", "budget.max_tokens=10000000"],
+                          capture_output=True, text=True, timeout=600)
+    assert more.returncode == 0 and "after 10 unit(s) of work" in more.stdout, more.stderr[-2000:]
+    with RunStore.open(run_dir, readonly=True) as store:
+        assert all(job.state == "done" for job in store.jobs())
+    assert check_run(run_dir) == []
