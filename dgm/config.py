@@ -249,13 +249,6 @@ class Config(Section):
                              "and it is the fallback when an evolved policy fails)")
         return self
 
-    @model_validator(mode="after")
-    def _async_scope(self) -> "Config":
-        if self.loop.schedule == "async" and self.loop.improver == "agent":
-            raise ValueError("loop.schedule: async needs loop.improver: framework (the agent improver reads the "
-                             "whole archive, which an async run cannot yet show it exactly as planned)")
-        return self
-
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 

@@ -86,11 +86,10 @@ def test_cli_prints_one_line_without_traceback(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("loop: {schedule: async, improver: agent}\n", "async needs loop.improver: framework"),
     ("loop: {schedule: sometimes}\n", "loop.schedule"),
     ("loop: {schedule: async, units: 0}\n", "loop.units"),
 ])
-def test_async_schedule_refuses_what_it_cannot_run(tmp_path: Path, text: str, message: str) -> None:
+def test_schedule_keys_are_checked(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         config.load(write(tmp_path, text))
     assert config.load(write(tmp_path, "loop: {schedule: async, units: 5}\n")).loop.units == 5

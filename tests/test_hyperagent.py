@@ -136,3 +136,26 @@ def test_a_resumed_run_in_agent_mode_ends_as_an_uninterrupted_one(hyper_run: Pat
                              capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert compare_runs(hyper_run, run_dir) == []
+
+
+def test_hyperagent_mode_in_an_async_run_replays_exactly(tmp_path: Path, docker_ready: None) -> None:
+    """Two workers, no generation barrier: each procedure is shown only the agents and outcomes
+    the scheduler knew when it planned the child, so a replay builds the same archive and every
+    child's context holds only agents of earlier rounds."""
+    from dgm.archive.check import check_run
+    from dgm.loop import session
+
+    run_dir = tmp_path / "async"
+    outcome = session.start(preset("loop.schedule=async", "loop.units=14", "loop.workers=2"), run_dir)
+    assert outcome.reason == "units"
+    with RunStore.open(run_dir, readonly=True) as store:
+        children = [a for a in store.list_agents() if a.parent_id is not None]
+        assert children and all(a.improved_by for a in children if a.status != "invalid")
+        for child in children:
+            context = json.loads((run_dir / "agents" / child.id / "self_improve" / "context.json").read_text())
+            assert all(node["generation"] < child.generation for node in context["archive"])
+            assert child.parent_id in {node["id"] for node in context["archive"]}
+    assert check_run(run_dir) == []
+    proc = subprocess.run([*DGM, "replay", str(run_dir), "--out", str(tmp_path / "replay"), "--verify"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]

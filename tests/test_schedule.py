@@ -94,4 +94,4 @@ def test_tree_keeps_scored_tasks_as_fractional_successes() -> None:
     tree.reveal(2, HALTED)             # cut off by a stop: teaches nothing, not a failure
     seed = tree.nodes["g0c0"]
     assert (seed.successes, seed.failures, seed.pending) == (1.75, 0.25, 0)
-    assert tree.seen() == {("g0c0", "a"), ("g0c0", "b")}
+    assert tree.seen().outcomes == {("g0c0", "a"), ("g0c0", "b")} and tree.seen().agents == {"g0c0"}

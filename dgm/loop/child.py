@@ -26,6 +26,7 @@ from dgm.loop import improver, smoke
 from dgm.loop.context import RunContext
 from dgm.loop.dedup import OrderGate, original_of
 from dgm.loop.evaluate import StagedEvaluation
+from dgm.schedule.tree import Seen
 from dgm.scale import jobs
 
 _log = log.get(__name__)
@@ -37,9 +38,9 @@ class ChildPipeline:
         self.evaluation = StagedEvaluation(ctx)
         self.gate = OrderGate()  # children started earlier are recorded before a later one compares trees
         self.improver = improver.create(ctx.config.loop.improver)
-        # child -> the (agent, task) outcomes its diagnosis may read; set by the async schedule,
-        # which plans a child from what it knew then (absent: everything recorded so far)
-        self.seen: dict[str, frozenset[tuple[str, str]]] = {}
+        # child -> the agents and (agent, task) outcomes its improver may read; set by the async
+        # schedule, which plans a child from what it knew then (absent: everything recorded so far)
+        self.seen: dict[str, Seen] = {}
 
     def expect(self, child_id: str) -> None:
         """Call in start order, before the child's pipeline runs (see dgm.loop.dedup)."""

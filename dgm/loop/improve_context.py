@@ -12,7 +12,8 @@ procedure cannot learn:
   task and in every score (scores are recomputed from the visible stages; pooled scores, which
   mix in held-out results, are not shown);
 - the future and siblings: only agents of earlier generations, whose evaluation is finished, so
-  the same child gets the same bytes on a resume or a replay, whatever order siblings ran in.
+  the same child gets the same bytes on a resume or a replay, whatever order siblings ran in (in
+  an async run: only what the scheduler knew when it planned the child, `Seen`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from dgm.archive.records import Agent
 from dgm.evaluation.pipeline import RESULT_FILE, TaskResult, diagnosis_view
 from dgm.loop.context import RunContext
+from dgm.schedule.tree import Seen
 
 CONTEXT_VERSION = 1
 DIFFS_SHOWN = 20          # the most recent agents whose diff from their parent is included
@@ -37,10 +39,15 @@ def task_log(result: TaskResult, folder: Path) -> str:
     return diagnosis_view(result, folder, include_hidden_tests=False)
 
 
-def build(ctx: RunContext, child_id: str, generation: int, parent_id: str) -> bytes:
-    """The context JSON for the procedure making `child_id` from `parent_id` (deterministic bytes)."""
+def build(ctx: RunContext, child_id: str, generation: int, parent_id: str, seen: Seen | None = None) -> bytes:
+    """The context JSON for the procedure making `child_id` from `parent_id` (deterministic bytes).
+
+    With `seen` (the async schedule: nothing waits for earlier agents to finish) only the agents
+    and outcomes the scheduler knew when it planned the child are shown, and an agent's status
+    and scores come from those outcomes, not from its row, which later units keep changing."""
     store, visible = ctx.store, ctx.config.loop.improver_visible_stages
-    agents = [agent for agent in store.list_agents() if agent.generation < generation]
+    agents = [agent for agent in store.list_agents() if agent.generation < generation
+              and (seen is None or agent.id in seen.agents)]
     by_id = {agent.id: agent for agent in agents}
     lineage, node = [], by_id.get(parent_id)
     while node is not None:
@@ -50,7 +57,7 @@ def build(ctx: RunContext, child_id: str, generation: int, parent_id: str) -> by
     recent = {agent.id for agent in agents[-DIFFS_SHOWN:] if agent.parent_id}
     tasks: dict[str, dict[str, str]] = {}
     for evaluation in store.evaluations():
-        if evaluation.agent_id in by_id and evaluation.stage < visible:
+        if evaluation.agent_id in by_id and evaluation.stage < visible and _shown(seen, evaluation):
             tasks.setdefault(evaluation.agent_id, {})[evaluation.task_id] = evaluation.status
     context = {
         "version": CONTEXT_VERSION,
@@ -59,17 +66,30 @@ def build(ctx: RunContext, child_id: str, generation: int, parent_id: str) -> by
         "parent": parent_id,
         "visible_stages": visible,
         "lineage": lineage,
-        "results": _results(ctx, parent_id, visible),
-        "archive": [_node(ctx, agent, visible, tasks.get(agent.id, {}), agent.id in recent) for agent in agents],
+        "results": _results(ctx, parent_id, visible, seen),
+        "archive": [_node(ctx, agent, visible, tasks.get(agent.id, {}), agent.id in recent, seen is not None)
+                    for agent in agents],
     }
     return json.dumps(context, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
 
-def _node(ctx: RunContext, agent: Agent, visible: int, tasks: dict[str, str], with_diff: bool) -> dict[str, Any]:
-    stages = agent.stages[:visible]
-    resolved, total = sum(s.resolved for s in stages), sum(s.total for s in stages)
+def _shown(seen: Seen | None, evaluation: Any) -> bool:
+    return seen is None or (evaluation.agent_id, evaluation.task_id) in seen.outcomes
+
+
+def _node(ctx: RunContext, agent: Agent, visible: int, tasks: dict[str, str], with_diff: bool,
+          from_outcomes: bool) -> dict[str, Any]:
+    status = agent.status
+    if from_outcomes:   # counts of the shown outcomes (the same numbers the stages hold once complete)
+        resolved = sum(value == "resolved" for value in tasks.values())
+        total = sum(value != "infra_error" for value in tasks.values())
+        if status in ("pending", "evaluated"):
+            status = "evaluated" if total else "pending"
+    else:
+        stages = agent.stages[:visible]
+        resolved, total = sum(s.resolved for s in stages), sum(s.total for s in stages)
     node: dict[str, Any] = {
-        "id": agent.id, "parent": agent.parent_id, "generation": agent.generation, "status": agent.status,
+        "id": agent.id, "parent": agent.parent_id, "generation": agent.generation, "status": status,
         "invalid_reason": agent.invalid_reason,
         "visible": {"resolved": resolved, "total": total, "score": resolved / total if total else None},
         "tasks": dict(sorted(tasks.items())),
@@ -81,11 +101,13 @@ def _node(ctx: RunContext, agent: Agent, visible: int, tasks: dict[str, str], wi
     return node
 
 
-def _results(ctx: RunContext, agent_id: str, visible: int) -> list[dict[str, Any]]:
+def _results(ctx: RunContext, agent_id: str, visible: int, seen: Seen | None) -> list[dict[str, Any]]:
     """The agent's own visible task results; the first failed ones with their (test-free) logs."""
     results, logs = [], 0
     for evaluation in sorted(ctx.store.evaluations(agent_id), key=lambda e: (e.stage, e.task_id)):
         if evaluation.stage >= visible or evaluation.status == "infra_error" or evaluation.artifact_dir is None:
+            continue
+        if not _shown(seen, evaluation):
             continue
         folder = ctx.store.run_dir / evaluation.artifact_dir
         result = TaskResult.load(folder / RESULT_FILE)

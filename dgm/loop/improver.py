@@ -71,7 +71,8 @@ class AgentImprover:
     """The running agent's own improve.py decides and makes the change (hyperagent mode)."""
 
     def plan(self, pipeline: "ChildPipeline", child_id: str, generation: int, parent_id: str) -> Plan:
-        return Plan(context=improve_context.build(pipeline.ctx, child_id, generation, parent_id))
+        return Plan(context=improve_context.build(pipeline.ctx, child_id, generation, parent_id,
+                                                  pipeline.seen.get(child_id)))
 
     def made_by(self, running_agent: Path) -> str | None:
         return procedure_hash(running_agent)
@@ -92,7 +93,8 @@ def create(kind: str) -> Improver:
 def _diagnose(pipeline: "ChildPipeline", job: Any, staging: Path, child_id: str,
               parent_id: str) -> tuple[dict[str, Any], None]:
     ctx = pipeline.ctx
-    outcomes = pipeline.evaluation.outcomes_for_diagnosis(parent_id, pipeline.seen.get(child_id))
+    seen = pipeline.seen.get(child_id)
+    outcomes = pipeline.evaluation.outcomes_for_diagnosis(parent_id, None if seen is None else seen.outcomes)
     rng = random.Random(f"{ctx.config.run.seed}:diagnosis:{child_id}")
     entry = diagnosis.choose_entry(outcomes, rng)
     if entry is None:

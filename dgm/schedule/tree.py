@@ -26,6 +26,14 @@ class Unit:
     generation: int | None = None   # expand: the child's generation (default: the parent's + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A snapshot of what the scheduler knew (see `Tree.seen`)."""
+
+    agents: frozenset[str]
+    outcomes: frozenset[tuple[str, str]]
+
+
 @dataclass(slots=True)
 class NodeState:
     id: str
@@ -79,9 +87,11 @@ class Tree:
         self.pending[seq] = unit
         return unit
 
-    def seen(self) -> frozenset[tuple[str, str]]:
-        """(agent, task) of every known outcome: what a unit planned now may be shown."""
-        return frozenset((node.id, task) for node in self.nodes.values() for task in node.outcomes)
+    def seen(self) -> "Seen":
+        """What a unit planned now may be shown: the agents whose making is known, and the
+        (agent, task) of every known outcome."""
+        return Seen(frozenset(node.id for node in self.nodes.values() if node.status != "pending"),
+                    frozenset((node.id, task) for node in self.nodes.values() for task in node.outcomes))
 
     def reveal(self, seq: int, result: str | float) -> None:
         """Expand: valid | invalid | duplicate. Evaluate: resolved | unresolved | infra_error, or
