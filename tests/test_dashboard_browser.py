@@ -75,7 +75,8 @@ def check_webgl_and_collapsed(page: object, url: str) -> None:
     data-agent-id) and a tree collapsed on the server to 2 agents, expanded clade by clade."""
     page.goto(url)
     shown = "+document.getElementById('tree').getAttribute('data-shown')"
-    page.wait_for_function(f"{shown} === 2 && document.querySelectorAll('[data-agent-id]').length === 2", timeout=30_000)
+    page.wait_for_function(f"{shown} === 2 && document.querySelectorAll('[data-agent-id]').length === 2 && "
+                           "document.getElementById('tree').hasAttribute('data-interactive')", timeout=30_000)
     assert page.eval_on_selector_all("#tree-index [data-agent-id]", "els => els.map(e => e.dataset.agentId)") \
         == ["g0c0", "g1c1"]   # the seed and the best; the rest folded under the seed
     assert page.query_selector("#tree canvas") is not None
@@ -88,3 +89,50 @@ def check_webgl_and_collapsed(page: object, url: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_function("document.querySelector('#details h2').textContent === 'Agent g2c1'", timeout=30_000)
     assert "+print('child')" in page.inner_text("#details .diff")
+
+
+def test_the_tree_is_drawn_and_clickable_before_plotly_has_loaded(small_run: Path, chromium: str) -> None:
+    """plotly.min.js held back 4 s: the draft shows every node with its data-agent-id and a click
+    shows the agent, then plotly's tree replaces the draft (the same nodes), without an error."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import time
+
+    server = make_server(small_run, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    errors: list[str] = []
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+            def slow(route: object) -> None:
+                time.sleep(4)
+                route.continue_()
+
+            page.route("**/plotly.min.js", slow)
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/", wait_until="commit")
+            page.wait_for_selector("#tree-draft [data-agent-id]", timeout=30_000)
+            ids = agent_ids(small_run)
+            drawn = page.eval_on_selector_all("#tree-draft [data-agent-id]", "els => els.map(e => e.dataset.agentId)")
+            assert sorted(drawn) == ids
+            assert not page.evaluate("!!window.Plotly")
+            page.click('#tree-draft [data-agent-id="g1c0"]')
+            page.wait_for_function("document.querySelector('#details h2').textContent === 'Agent g1c0'", timeout=30_000)
+            page.wait_for_selector("#tree[data-interactive]", timeout=60_000)
+            assert page.query_selector("#tree-draft") is None
+            assert sorted(page.eval_on_selector_all("#tree [data-agent-id]", "els => els.map(e => e.dataset.agentId)")) == ids
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert errors == []
+
+
+
+def agent_ids(run_dir: Path) -> list[str]:
+    from dgm.archive.store import RunStore
+
+    with RunStore.open(run_dir, readonly=True) as store:
+        return sorted(a.id for a in store.list_agents())

@@ -2,7 +2,8 @@
 
 plotly (a pip dependency) draws the tree (zoom and pan for free, WebGL for large trees) and the
 charts; its JavaScript is served from the installed package (`plotly/package_data/plotly.min.js`),
-never copied into the repository. The page's own HTML and script live in `static/`. Served, the
+never copied into the repository. Its 4.8 MB take a second or more to parse, so the page first
+draws a plain SVG draft of the tree from the API's layout and loads plotly after that paint. The page's own HTML and script live in `static/`. Served, the
 page polls `/api/run` and redraws when its fingerprint changes; frozen (`dgm archive report`),
 the API answers are inlined as `window.DGM_DATA` and plotly is inlined too, so the one file
 needs nothing else.
@@ -36,8 +37,9 @@ def _template() -> str:
 
 @functools.cache
 def html() -> str:
-    """The served page: plotly from /plotly.min.js, data from the API."""
-    return _template().replace("<!--PLOTLY-->", '<script src="/plotly.min.js"></script>').replace("<!--DATA-->", "")
+    """The served page: data from the API; the page's script fetches /plotly.min.js after its
+    first (draft) paint."""
+    return _template().replace("<!--PLOTLY-->", "").replace("<!--DATA-->", "")   # the script loads plotly itself
 
 
 def frozen(answers: dict[str, Any]) -> str:

@@ -1,5 +1,23 @@
 (function () {
-  performance.mark('dgm-start');   // plotly is parsed by now (bench/dashboard_scale.py reads the marks)
+  performance.mark('dgm-start');   // bench/dashboard_scale.py reads the marks
+  // plotly.min.js (4.8 MB) loads without blocking the page: until it has run, the tree is a
+  // plain SVG draft of the same layout (every node an element with its data-agent-id, clickable
+  // for its details), replaced by plotly's zoomable tree and charts as soon as plotly is there.
+  // Served, plotly is fetched only once the draft is painted (its parse would otherwise hold the
+  // page's own answers back); frozen, it is inlined after this script.
+  var startPlotly, plotlyLoaded = new Promise(function (resolve) {
+    if (window.Plotly) { startPlotly = function () {}; resolve(); return; }
+    if (window.DGM_DATA) { startPlotly = function () {}; window.addEventListener('load', function () { resolve(); }); return; }
+    startPlotly = function () {
+      startPlotly = function () {};
+      requestAnimationFrame(function () { setTimeout(function () {   // after the next paint
+        var tag = document.createElement('script');
+        tag.src = '/plotly.min.js';
+        tag.onload = function () { resolve(); };
+        document.head.appendChild(tag);
+      }, 0); });
+    };
+  });
   // Above GL_LIMIT tree nodes plotly draws them with WebGL (scattergl). Measured in headless
   // chromium (software GL), SVG is as fast up to about a thousand points, so small trees keep SVG
   // points, which are DOM elements themselves. Each node is then also a button in #tree-index, so
@@ -99,7 +117,41 @@
       .concat(expand.length ? ['expand=' + expand.map(encodeURIComponent).join(',')] : []);
     return '/api/tree' + (query.length ? '?' + query.join('&') : '');
   }
+  function drawDraft(t) {
+    var box = document.getElementById('tree'), ns = 'http://www.w3.org/2000/svg';
+    var w = box.clientWidth || 800, h = box.clientHeight || 520, pad = 14;
+    var xs = t.nodes.map(function (n) { return n.x; }), ys = t.nodes.map(function (n) { return n.y; });
+    var x0 = Math.min.apply(null, xs.concat([0])), x1 = Math.max.apply(null, xs.concat([1]));
+    var y0 = Math.min.apply(null, ys.concat([0])), y1 = Math.max.apply(null, ys.concat([1]));
+    function px(n) { return pad + (n.x - x0) / ((x1 - x0) || 1) * (w - 2 * pad); }
+    function py(n) { return pad + (n.y - y0) / ((y1 - y0) || 1) * (h - 2 * pad); }
+    var byId = {}, d = [], parts = [];
+    t.nodes.forEach(function (n) { byId[n.id] = n; });
+    t.nodes.forEach(function (n) { var p = byId[n.parent]; if (p) { d.push('M' + px(p) + ' ' + py(p) + 'L' + px(n) + ' ' + py(n)); } });
+    t.nodes.forEach(function (n) {
+      var colour = text(n.status === 'invalid' ? '#c0392b' : n.colour);
+      parts.push(n.clade
+        ? '<rect data-clade-of="' + text(n.parent) + '" x="' + (px(n) - 6) + '" y="' + (py(n) - 6) + '" width="12" height="12" fill="' + colour + '" stroke="#555"/>'
+        : '<circle data-agent-id="' + text(n.id) + '" cx="' + px(n) + '" cy="' + py(n) + '" r="' + (4 + Math.min(n.children, 8)) +
+          '" fill="' + colour + '" stroke="' + (n.best_lineage ? '#e6a700' : '#555') + '" stroke-width="' + (n.best_lineage ? 3 : 1) + '"><title>' +
+          text(n.id + ' ' + n.status + ' score ' + score(n.score)) + '</title></circle>');
+    });
+    box.innerHTML = '<svg id="tree-draft" xmlns="' + ns + '" width="' + w + '" height="' + h + '"><path d="' + d.join('') +
+      '" stroke="#c8c8c8" fill="none"/>' + parts.join('') + '</svg>';
+    box.firstChild.onclick = function (e) {
+      var id = e.target.getAttribute('data-agent-id'), clade = e.target.getAttribute('data-clade-of');
+      if (id) { select(id); }
+      if (clade) { expandClade(clade); }
+    };
+    box.setAttribute('data-shown', String(t.nodes.filter(function (n) { return !n.clade; }).length));
+    performance.mark('dgm-tree');
+  }
   function drawTree(t) {
+    return plotlyLoaded.then(function () { return drawPlotlyTree(t); });
+  }
+  function drawPlotlyTree(t) {
+    var draft = document.getElementById('tree-draft');
+    if (draft) { draft.remove(); }
     var byId = {}, ex = [], ey = [];
     var agents = t.nodes.filter(function (n) { return !n.clade; }), clades = t.nodes.filter(function (n) { return n.clade; });
     t.nodes.forEach(function (n) { byId[n.id] = n; });
@@ -130,8 +182,9 @@
       {scrollZoom: true, responsive: true}).then(function () {
       indexNodes();
       tagNodes();
-      if (!performance.getEntriesByName('dgm-tree').length) { performance.mark('dgm-tree'); }
+      if (!performance.getEntriesByName('dgm-interactive').length) { performance.mark('dgm-interactive'); }
       document.getElementById('tree').setAttribute('data-shown', String(ids.length));
+      document.getElementById('tree').setAttribute('data-interactive', '');
     });
   }
   function drawCharts(run) {
@@ -201,9 +254,12 @@
       if (p && p.curveNumber === 2) { expandClade(cladeOf[p.pointIndex]); }
     });
   }
-  // First render: run and tree asked for at once, the tree drawn first, the charts after it.
+  // First render: run and tree asked for at once, the draft drawn at once, then (plotly loaded)
+  // the tree first, the charts after it.
   Promise.all([get('/api/run'), get(treeUrl())]).then(function (answers) {
     showRun(answers[0]);
+    if (!window.Plotly) { drawDraft(answers[1]); }
+    startPlotly();
     return drawTree(answers[1]).then(function () {
       listen();
       drawCharts(answers[0]);
