@@ -59,7 +59,7 @@
     }
   }
   function expandClade(parent) {
-    if (expand.indexOf(parent) < 0) { expand.push(parent); redrawTree(); }
+    if (!frozen && expand.indexOf(parent) < 0) { expand.push(parent); redrawTree(); }
   }
   function indexNodes() {
     // WebGL points are pixels, not elements: one button per node carries the data-agent-id.
@@ -172,11 +172,12 @@
     var folds = {x: clades.map(function (n) { return n.x; }), y: clades.map(function (n) { return n.y; }),
       mode: clades.length > 200 ? 'markers' : 'markers+text', type: 'scatter', hoverinfo: 'text', name: 'folded', textposition: 'bottom center',
       text: clades.map(function (n) { return '+' + n.agents; }),
-      hovertext: clades.map(function (n) { return n.agents + ' agents folded under ' + n.parent + ', best ' + score(n.score) + ' (click to expand)'; }),
+      hovertext: clades.map(function (n) { return n.agents + ' agents folded under ' + n.parent + ', best ' + score(n.score) + (frozen ? '' : ' (click to expand)'); }),
       marker: {size: 14, symbol: 'diamond', color: clades.map(function (n) { return n.colour; }), line: {width: 1, color: '#555'}}};
     var edges = {x: ex, y: ey, mode: 'lines', type: type, hoverinfo: 'skip', line: {color: '#c8c8c8', width: 1}, name: 'edges'};
     document.getElementById('tree-note').textContent = t.shown < t.agents ?
-      'Showing ' + t.shown + ' of ' + t.agents + ' agents: the lineages of the best and the newest; a diamond +N folds the rest of a parent\'s children (click it to expand).' : '';
+      'Showing ' + t.shown + ' of ' + t.agents + ' agents: the lineages of the best and the newest; a diamond +N folds the rest of a parent\'s children' +
+      (frozen ? ' (this report holds the folded tree only: `dgm serve RUN_DIR` expands them).' : ' (click it to expand).') : '';
     return Plotly.react('tree', [edges, nodes, folds], {showlegend: false, margin: {t: 10, l: 50, r: 10, b: 30}, dragmode: 'pan',
       hovermode: 'closest', xaxis: {visible: false}, yaxis: {title: {text: 'generation'}, autorange: 'reversed', dtick: lastRow <= 20 ? 1 : null}},
       {scrollZoom: true, responsive: true}).then(function () {
