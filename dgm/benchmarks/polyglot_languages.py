@@ -7,7 +7,7 @@ does the same offline inside the language images of `dgm sandbox build --languag
   (also `--include-ignored`), C++ `EXERCISM_RUN_ALL_TESTS`;
 - Java compiles with javac and runs the JUnit 5 console launcher (no Gradle download);
 - Rust resolves crates from Debian's crate sources (the image's /.cargo/config.toml); a
-  reference is built with the track's `.meta/Cargo-example.toml` as its manifest;
+  reference gets the crates of the track's `.meta/Cargo-example.toml`;
 - JavaScript links the image's jest and babel (/opt/dgm-js/node_modules) into the workspace.
 Every command writes the runner's own machine-readable per-test results to `{report}` (the
 grader's random path); `results` names the format of dgm.evaluation.results that reads them.
