@@ -25,10 +25,12 @@ from dgm.sandbox import languages as lang_images
 from dgm.sandbox.docker_backend import DockerSandbox
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "tests" / "data" / "polyglot"
+# As configs/paper-polyglot.yaml: C++ bank-account's test runs 1,000 threads at once.
+SANDBOX = SandboxConfig(pids_limit=2048)
 
 
 def _grade(task, diff: bytes, run: str):
-    with DockerSandbox(SandboxConfig(), run=run, job=f"bench-{task.id}", role="grade", image=task.image) as sb:
+    with DockerSandbox(SANDBOX, run=run, job=f"bench-{task.id}", role="grade", image=task.image) as sb:
         started = time.monotonic()
         verdict = grade(sb, task, diff)
         return verdict, time.monotonic() - started

@@ -1,7 +1,9 @@
 """The Polyglot languages graded for real, in their images: the reference resolves, the stub and a
 solution that fails only the skipped tests do not, and each language's cheats lose.
 
-The exercise of each language is our own (tests/data/polyglot/<language>/.../digit-sum). Each cheat
+The exercises are our own (tests/data/polyglot/<language>/.../digit-sum of each language; Rust's
+vowel-runs uses a crate, Java's pair-list org.json, a helper class and an editor file; Go's
+digit-sum reference needs Go 1.21's slices, C++'s CMakeLists.txt Boost.Date_Time). Each cheat
 is first shown winning with its protection switched off, then losing. The images come from
 `dgm sandbox build --languages ...` (scripts/setup.sh --tests builds them; the fixture builds a
 missing one, which takes minutes).
@@ -21,7 +23,7 @@ from dgm.config import BenchmarkConfig, SandboxConfig
 from dgm.evaluation import protect
 from dgm.evaluation.grader import Verdict, grade
 from dgm.evaluation.results import Prepared, fill_report
-from dgm.evaluation.results import go_json
+from dgm.evaluation.results import go_json, libtest
 
 pytestmark = pytest.mark.docker
 DATA = Path(__file__).parent / "data" / "polyglot"
@@ -30,7 +32,14 @@ HOOK = "build file or test-runner hook"
 
 @pytest.fixture(scope="module")
 def tasks() -> dict[str, Task]:
-    return {t.id.split("/")[0]: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))}
+    """digit-sum of each language (the other exercises are taken by id from `by_id`)."""
+    return {t.id.split("/")[0]: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))
+            if t.id.endswith("/digit-sum")}
+
+
+@pytest.fixture(scope="module")
+def by_id() -> dict[str, Task]:
+    return {t.id: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))}
 
 
 @pytest.fixture
@@ -147,12 +156,30 @@ def test_rust_reference_resolves_and_stub_and_a_solution_failing_ignored_tests_f
     assert not partial.resolved and partial.tests["zero"] == "passed" and partial.tests["several_digits"] == "failed"
 
 
-def test_rust_a_cargo_toml_that_swaps_the_test_target_is_restored(tasks, grade_files):
+def test_rust_a_cargo_toml_that_swaps_the_test_target_is_pinned(tasks, grade_files, monkeypatch):
     task = tasks["rust"]
     cheat = {"Cargo.toml": RUST_CARGO_CHEAT, "src/always.rs": RUST_ALWAYS}
-    assert grade_files(_unprotected(task), cheat).resolved
+    with monkeypatch.context() as off:      # the format's pinning of Cargo.toml switched off
+        off.setattr(libtest.LibtestLogfileFormat, "startup_configs", frozenset())
+        assert grade_files(task, cheat).resolved
     verdict = grade_files(task, cheat)
-    assert not verdict.resolved and verdict.reverted == {"Cargo.toml": HOOK}
+    assert not verdict.resolved and verdict.pinned == ("Cargo.toml",) and verdict.reverted == {}
+
+
+def test_rust_a_reference_using_a_crate_builds_with_debians_crate(by_id, grade_files):
+    # vowel-runs' Cargo-example.toml asks for regex 0.2; the reference gets the image's regex (1.x).
+    task = by_id["rust/vowel-runs"]
+    solved = grade_files(task)
+    assert solved.resolved, solved.reason
+    assert solved.tests == {"no_vowels": "passed", "three_runs": "passed"} and solved.pinned == ()
+    assert not grade_files(task, {}).resolved
+    # A path dependency (its build script would be the agent's code) keeps the manifest pinned: cargo
+    # builds with the starting one, which lacks the regex crate the solution uses.
+    helper = {"Cargo.toml": task.workspace["Cargo.toml"].decode() + '\n[dependencies]\nhelper = { path = "helper" }\n',
+              "helper/Cargo.toml": '[package]\nname = "helper"\nversion = "0.1.0"\n', "helper/src/lib.rs": "",
+              "src/lib.rs": task.solution_files["src/lib.rs"].decode()}
+    verdict = grade_files(task, helper)
+    assert not verdict.resolved and "Cargo.toml" in verdict.pinned
 
 
 def test_rust_a_process_exit_in_a_test_leaves_the_unfinished_test_not_run(tasks, grade_files):
@@ -219,6 +246,15 @@ def test_java_reference_resolves_and_stub_and_disabled_failures_fail(tasks, grad
     assert not ended.resolved and ended.exit_code == 0
 
 
+def test_java_a_reference_with_a_helper_class_an_editor_file_and_org_json_resolves(by_id, grade_files):
+    task = by_id["java/pair-list"]
+    solved = grade_files(task)
+    assert solved.resolved, solved.reason
+    assert solved.tests == {"PairListTest::twoPairs()": "passed", "PairListTest::badPair()": "passed"}
+    assert solved.reverted == {}
+    assert not grade_files(task, {}).resolved
+
+
 # ---------------------------------------------------------------------------------------------
 # C++ (each real build compiles Catch2's main: the slowest language, so the cases are combined)
 
@@ -247,11 +283,12 @@ static int fake = std::puts("<testsuites><testsuite><testcase classname=\\"digit
 """
 
 
-def test_cpp_reference_resolves(tasks, grade_files):
-    solved = grade_files(tasks["cpp"])
+def test_cpp_reference_resolves_with_boost_linked_and_the_stub_fails(tasks, grade_files):
+    solved = grade_files(tasks["cpp"])         # CMakeLists.txt requires Boost.Date_Time
     assert solved.resolved, solved.reason
     assert set(solved.tests) == {"digit-sum.global::one digit", "digit-sum.global::several digits",
                                  "digit-sum.global::zero"}
+    assert not grade_files(tasks["cpp"], {}).resolved
 
 
 def test_cpp_a_cmakelists_that_builds_a_fake_runner_is_restored(tasks, grade_files):

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dgm.benchmarks import load_suite, polyglot
+from dgm.benchmarks import load_suite, polyglot, polyglot_languages
+from dgm.benchmarks.task import Task
 from dgm.config import BenchmarkConfig, LanguageConfig
 from dgm.errors import DgmError
 from dgm.evaluation import build_outputs, protect
+from dgm.evaluation.results import cargo_manifest
 from dgm.sandbox import languages
 
 DATA = Path(__file__).parent / "data" / "polyglot"
@@ -21,7 +23,14 @@ DATA = Path(__file__).parent / "data" / "polyglot"
 
 @pytest.fixture(scope="module")
 def tasks():
-    return {t.id.split("/")[0]: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))}
+    """digit-sum of each language (the other exercises are taken by id from `by_id`)."""
+    return {t.id.split("/")[0]: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))
+            if t.id.endswith("/digit-sum")}
+
+
+@pytest.fixture(scope="module")
+def by_id() -> dict[str, Task]:
+    return {t.id: t for t in load_suite(BenchmarkConfig(name="polyglot", path=str(DATA)))}
 
 
 def test_all_languages_load_by_default_and_missing_ones_are_skipped(tasks):
@@ -60,14 +69,65 @@ def test_reference_files_land_on_the_solution_files(tasks):
         assert set(task.solution_files) <= set(task.workspace)
 
 
-def test_editor_files_stay_visible_and_are_restored_and_build_files_are_protected(tasks):
+def test_a_helper_class_lands_beside_the_solution_not_on_it(by_id):
+    # Listed first, Pair.java used to take the only free .java solution file, PairList.java.
+    task = by_id["java/pair-list"]
+    assert set(task.solution_files) == {"src/main/java/Pair.java", "src/main/java/PairList.java"}
+    assert b"class Pair " in task.solution_files["src/main/java/Pair.java"]
+    assert b"class PairList" in task.solution_files["src/main/java/PairList.java"]
+
+
+def test_an_editor_file_beside_the_solution_does_not_make_its_directory_a_test_location(by_id):
+    task = by_id["java/pair-list"]
+    assert "src/main/java/BadPairException.java" in task.workspace
+    assert "src/main/java/BadPairException.java" in task.protected_paths
+    undo = protect.to_revert({"src/main/java/PairList.java", "src/main/java/BadPairException.java"},
+                             task.test_paths, set(), protected=task.protected_paths)
+    assert undo == {"src/main/java/BadPairException.java": "build file or test-runner hook"}
+
+
+def test_a_rust_reference_gets_the_crates_of_its_cargo_example_at_any_version(by_id):
+    task = by_id["rust/vowel-runs"]
+    manifest = task.solution_files["Cargo.toml"].decode()
+    # The stub's manifest (its [package] version and [lints] kept) plus the example's crate at `*`.
+    assert manifest == task.workspace["Cargo.toml"].decode() + '\n[dependencies]\nregex = "*"\n'
+    assert cargo_manifest.harmless_change("Cargo.toml", task.workspace["Cargo.toml"], manifest.encode())
+    assert "Cargo.toml" not in by_id["rust/digit-sum"].solution_files      # no Cargo-example.toml
+    stub = '[package]\nname = "g"\n\n[dependencies]\nanyhow = "1.0"\n'
+    example = '[dependencies]\nanyhow = "1.0"\nthiserror = { version = "1.0", default-features = false }\n'
+    assert polyglot_languages.reference_manifest(stub, example) == (
+        '[package]\nname = "g"\n\n[dependencies]\nthiserror = { version = "*", default-features = false }\n'
+        'anyhow = "1.0"\n')
+
+
+STUB_MANIFEST = b'[package]\nname = "x"\nversion = "0.1.0"\nedition = "2021"\n'
+
+
+@pytest.mark.parametrize("after, harmless", [
+    (STUB_MANIFEST + b'\n[dependencies]\nregex = "1"\nrand = { version = "0.8", features = ["small_rng"] }\n', True),
+    (STUB_MANIFEST.replace(b'"x"', b'"x" ') + b"# a comment\n", True),        # formatting only
+    (STUB_MANIFEST + b'\n[dependencies]\nhelper = { path = "helper" }\n', False),     # its build script is the agent's
+    (STUB_MANIFEST + b'\n[dependencies]\nx2 = { git = "https://example.invalid/x2" }\n', False),
+    (STUB_MANIFEST + b'build = "src/gen.rs"\n', False),
+    (STUB_MANIFEST + b'autotests = false\n\n[[test]]\nname = "t"\npath = "src/always.rs"\n', False),
+    (STUB_MANIFEST + b'\n[patch.crates-io]\nregex = { path = "r" }\n', False),
+    (STUB_MANIFEST + b'\n[dev-dependencies]\nregex = "1"\n', False),
+    (b"[package\n", False),                                                     # does not parse
+    (None, False),                                                               # deleted
+])
+def test_only_registry_crates_added_to_dependencies_leave_cargo_toml_unpinned(after, harmless):
+    assert cargo_manifest.harmless_change("Cargo.toml", STUB_MANIFEST, after) is harmless
+
+
+def test_editor_files_stay_visible_and_are_protected_build_files_not_hidden_tests(tasks):
     go = tasks["go"]
-    assert "cases_test.go" in go.workspace and go.hidden_tests["cases_test.go"] == go.workspace["cases_test.go"]
-    assert "go.mod" in go.protected_paths and "*_test.go" in go.protected_paths
+    assert "cases_test.go" in go.workspace and "cases_test.go" not in go.hidden_tests
+    assert {"cases_test.go", "go.mod", "*_test.go"} <= set(go.protected_paths)
     assert {"package.json", "babel.config.js"} <= set(tasks["javascript"].protected_paths)
     assert {"CMakeLists.txt", "test/catch.hpp", "test/tests-main.cpp"} <= set(tasks["cpp"].protected_paths)
     assert {"build.gradle", "src/test"} <= set(tasks["java"].protected_paths)
-    assert {"build.rs", ".cargo", "Cargo.toml"} <= set(tasks["rust"].protected_paths)
+    assert {"build.rs", ".cargo"} <= set(tasks["rust"].protected_paths)
+    assert "Cargo.toml" not in tasks["rust"].protected_paths      # pinned by the libtest format instead
     for task in tasks.values():
         assert not set(task.solution_files) & set(task.protected_paths)
 

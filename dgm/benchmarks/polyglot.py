@@ -14,9 +14,11 @@ and results format (`dgm.evaluation.results`; the command writes the runner's re
 
 The agent's workspace holds the solution stubs and build files only: `.meta/`, `.docs/`,
 `.approaches/` and `.articles/` (reference solutions and write-ups) never enter it. Hidden test
-files have their skip markers removed (the harness runs every test); `editor` files (read-only
-helpers such as Go's cases_test.go) stay visible and are restored at grading, as are all the
-exercise's build files.
+files have their skip markers removed (the harness runs every test). `editor` files (read-only
+helpers such as Go's cases_test.go, Java's exception classes) stay visible and are build files:
+restored at grading like every workspace file that is not a solution file. They are not hidden
+tests, because the directory of a hidden test is a test location as a whole, and Java's editor
+files sit next to the solution in src/main/java.
 """
 
 from __future__ import annotations
@@ -70,38 +72,41 @@ def _config_files(exercise: Path) -> dict[str, list[str]]:
     return out
 
 
-def taken_names(taken: set[str]) -> set[str]:
-    return {PurePosixPath(t).name for t in taken}
+def _example_targets(examples: list[str], solutions: list[str]) -> dict[str, str]:
+    """Where each reference file goes. First every example named like a solution file goes onto
+    it (Java's `.meta/src/reference/java/Poker.java`); then each other example goes onto a
+    solution file of its suffix that no example took (`.meta/example.rs` -> `src/lib.rs`), or,
+    when none is left, next to the first solution file of that suffix (Java's helper classes
+    `Card.java`, `Hand.java`): a helper must never land on the solution file of another name."""
+    by_name = {PurePosixPath(s).name: s for s in solutions}
+    targets = {e: by_name[PurePosixPath(e).name] for e in examples if PurePosixPath(e).name in by_name}
+    for example in examples:
+        if example in targets:
+            continue
+        suffix = PurePosixPath(example).suffix
+        same = [s for s in solutions if PurePosixPath(s).suffix == suffix]
+        free = [s for s in same if s not in targets.values()]
+        anchor = same[0] if same else solutions[0]
+        targets[example] = free[0] if free else str(PurePosixPath(anchor).parent / PurePosixPath(example).name)
+    return targets
 
 
-def _example_target(example: str, solutions: list[str], taken: set[str]) -> str:
-    """Where a reference file goes: the solution file of the same name; else the only solution
-    file with the same suffix not yet taken (`.meta/example.rs` -> `src/lib.rs`); else next to the
-    first solution file of that suffix (Java's helper classes)."""
-    name, suffix = PurePosixPath(example).name, PurePosixPath(example).suffix
-    for solution in solutions:
-        if PurePosixPath(solution).name == name:
-            return solution
-    same = [s for s in solutions if PurePosixPath(s).suffix == suffix]
-    free = [s for s in same if s not in taken and PurePosixPath(s).name not in taken_names(taken)]
-    if free:
-        return free[0]
-    if same:
-        return str(PurePosixPath(same[0]).parent / name)
-    return str(PurePosixPath(solutions[0]).parent / name)
-
-
-def _example_overlay(exercise: Path, files: dict[str, list[str]]) -> dict[str, bytes] | None:
-    """Reference files mapped onto the workspace (see _example_target)."""
+def _example_overlay(exercise: Path, files: dict[str, list[str]],
+                     extra: polyglot_languages.ReferenceExtra | None) -> dict[str, bytes] | None:
+    """Reference files mapped onto the workspace (see _example_targets), plus what the language's
+    track adds to a reference outside `files.example` (Rust's `.meta/Cargo-example.toml`)."""
     if not files["example"]:
         return None
     overlay: dict[str, bytes] = {}
-    for source in files["example"]:
+    for source, target in _example_targets(files["example"], files["solution"]).items():
+        if target in files["editor"]:       # a read-only helper: the grader restores it anyway
+            continue
         path = exercise / source
         if not path.is_file():
             raise TaskError(f"{exercise / '.meta' / 'config.json'}: example file {source} does not exist")
-        target = _example_target(source, files["solution"], set(overlay))
         overlay[target] = path.read_bytes()
+    if extra is not None:
+        overlay.update(extra(exercise))
     return overlay
 
 
@@ -123,10 +128,9 @@ def load_exercise(exercise: Path, language: Language) -> Task:
     workspace = {rel: data for rel, data in tree.items()
                  if rel not in tests and PurePosixPath(rel).parts[0] not in _MATERIAL}
     hidden = {rel: _unskip(tree[rel], spec.unskip) for rel in sorted(tests)}
-    # Read-only helpers (editor files) and build files are restored at grading like tests.
-    hidden.update({rel: workspace[rel] for rel in files["editor"] if rel in workspace})
+    # Build files (editor files included) are restored at grading: all but the solution files.
     solutions = set(files["solution"])
-    build_files = tuple(sorted(rel for rel in workspace if rel not in solutions and rel not in hidden))
+    build_files = tuple(sorted(rel for rel in workspace if rel not in solutions))
     return Task(
         id=f"{language.name}/{exercise.name}",
         problem=_PROBLEM.format(docs=text, files=", ".join(files["solution"])),
@@ -134,7 +138,7 @@ def load_exercise(exercise: Path, language: Language) -> Task:
         hidden_tests=hidden,
         test_command=polyglot_languages.render_command(spec.test_command, sorted(tests), exercise.name),
         image=spec.image or _default_image(language.name),
-        solution_files=_example_overlay(exercise, files),
+        solution_files=_example_overlay(exercise, files, spec.reference_extra),
         results=spec.results,
         protected_paths=build_files + spec.hooks,
     )

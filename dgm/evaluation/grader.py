@@ -111,6 +111,8 @@ class Verdict:
     tests: Mapping[str, str] = field(default_factory=dict)   # test id -> outcome (results.OUTCOMES)
     output: str = ""                              # the test command's output (hidden from agents)
     reverted: Mapping[str, str] = field(default_factory=dict)  # path -> why the diff's change was undone
+    # Touched runner start-up configs that held their starting version while the runner started.
+    pinned: tuple[str, ...] = ()
     exit_code: int | None = None
     score: float | None = None                    # `scored` tasks: the scorer's number in [0, 1]
     details: Mapping[str, object] = field(default_factory=dict)  # `scored`: the score line's other fields
@@ -193,6 +195,7 @@ class LaidOut:
 
     scratch: str                                  # grader-owned directory next to the workspace
     reverted: Mapping[str, str] = field(default_factory=dict)
+    pinned: tuple[str, ...] = ()
     failure: str | None = None
     exit_code: int | None = None
 
@@ -245,7 +248,7 @@ def lay_out(sb: Sandbox, task: Task, diff: bytes, workdir: str, scratch: str,
                      sorted(p for p in touched if PurePosixPath(p).name in startup and p not in reverted))
     if pinned:
         sb.write(f"{scratch}/{PINNED_LIST}", _nul_list(pinned))
-    return LaidOut(scratch, reverted=reverted)
+    return LaidOut(scratch, reverted=reverted, pinned=tuple(pinned))
 
 
 def setup_command(laid: LaidOut, workdir: str) -> str:
@@ -286,7 +289,8 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
                   env={**task.agent_env, "PYTHONDONTWRITEBYTECODE": "1", **prepared.env})
 
     def unresolved(reason: str, tests: Mapping[str, str] | None = None) -> Verdict:
-        return Verdict(False, reason, tests=tests or {}, output=run.output, reverted=reverted, exit_code=run.exit_code)
+        return Verdict(False, reason, tests=tests or {}, output=run.output, reverted=reverted, pinned=laid.pinned,
+                       exit_code=run.exit_code)
 
     if run.timed_out and sb.expired:   # the code under test jammed the sandbox; the host removed it
         return unresolved(f"tests timed out after {task.timeouts.test:g}s and left the sandbox unable to answer")
@@ -308,4 +312,5 @@ def grade(sb: Sandbox, task: Task, diff: bytes, workdir: str = WORKDIR) -> Verdi
     except ReportError as err:
         return unresolved(str(err))
     resolved, reason = decide(task, fmt, outcomes)
-    return Verdict(resolved, reason, tests=outcomes, output=run.output, reverted=reverted, exit_code=run.exit_code)
+    return Verdict(resolved, reason, tests=outcomes, output=run.output, reverted=reverted, pinned=laid.pinned,
+                   exit_code=run.exit_code)

@@ -163,7 +163,7 @@ def _save_hidden(log_dir: Path, task: Task, verdict: Verdict) -> None:
     (hidden / "test_output.txt").write_text(verdict.output, encoding="utf-8")
     (hidden / "verdict.json").write_text(json.dumps(
         {"resolved": verdict.resolved, "reason": verdict.reason, "exit_code": verdict.exit_code,
-         "tests": dict(verdict.tests), "reverted": dict(verdict.reverted),
+         "tests": dict(verdict.tests), "reverted": dict(verdict.reverted), "pinned": list(verdict.pinned),
          **({"score": verdict.score, "details": dict(verdict.details)} if verdict.score is not None else {})},
         indent=2, sort_keys=True, default=str), encoding="utf-8")
     write_files(hidden / "tests", task.hidden_tests)

@@ -3,6 +3,7 @@
 # (and, for JavaScript, the npm registry). No base image is pulled: the sandbox image's tree is
 # exported, its language packages are installed into it with apt-get in a chroot, the language's
 # host-side step runs (languages/<lang>/post.sh ROOT), and the tree is imported as one layer.
+# A language's optional `sources` file adds apt source lines (Go: bookworm-backports).
 # Usage: build.sh BASE_TAG LANG_DIR TAG
 set -euo pipefail
 base=${1:?usage: build.sh BASE_TAG LANG_DIR TAG}
@@ -24,6 +25,7 @@ deb http://deb.debian.org/debian bookworm main
 deb http://deb.debian.org/debian bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 LIST
+if [ -f "$lang_dir/sources" ]; then grep -v '^#' "$lang_dir/sources" >> "$root/etc/apt/sources.list"; fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
 packages=$(grep -v '^#' "$lang_dir/packages" | tr '\n' ' ')

@@ -25,7 +25,8 @@ printed text alone. Each runner reports them its own way, so the way is a strate
 - optional `startup_configs`: file names the runner reads at start-up to configure itself (pytest:
   pytest.ini, setup.cfg, ...). Those the diff touched hold their starting version while the
   runner starts; the format's own code must move the agent's versions back once the runner has
-  read its configuration (see `PINNED_LIST`; the pytest plugin does it). Optional
+  read its configuration (see `PINNED_LIST`; the pytest plugin does it), unless the runner reads
+  it only to build (libtest_logfile's Cargo.toml: the starting version stays). Optional
   `harmless_startup_change(name, before, after)` exempts a change that cannot load code or
   choose what runs (a marker registered for a new test): that file is read as the agent wrote it.
 - `selects` says whether a reported test belongs to the task's hidden tests: when a task lists no

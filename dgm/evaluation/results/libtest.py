@@ -11,12 +11,18 @@ which would otherwise leave a log of only the tests that passed before it).
 Every reported test belongs to the hidden tests (`selects`): the command runs only the
 integration-test targets of the hidden test files (`cargo test --test <stem>`), never the
 library's own unit tests.
+
+A Cargo.toml the diff touched is a start-up config (`startup_configs`): cargo builds with its
+starting version unless the change only adds or changes registry crates in `[dependencies]`
+(`cargo_manifest.harmless_change`). Cargo reads the manifest only to build, so nothing moves the
+agent's version back: the starting one stays for the whole run.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dgm.evaluation.results import cargo_manifest
 from dgm.evaluation.results import (FAILED, MAX_REPORT_BYTES, NOT_RUN, PASSED, SKIPPED, Prepared, Produced, ReportError,
                                     RunPaths, fill_report, worst)
 
@@ -46,6 +52,8 @@ def parse_logfile(data: bytes) -> dict[str, str]:
 
 class LibtestLogfileFormat:
     name = "libtest_logfile"
+    startup_configs = frozenset({"Cargo.toml"})
+    harmless_startup_change = staticmethod(cargo_manifest.harmless_change)
 
     def prepare(self, test_command: str, paths: RunPaths) -> Prepared:
         if "{report}" not in test_command:

@@ -1,0 +1,5 @@
+class BadPairException extends RuntimeException {
+    BadPairException(String pair) {
+        super("not a pair: " + pair);
+    }
+}

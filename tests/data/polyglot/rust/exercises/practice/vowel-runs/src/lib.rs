@@ -1,0 +1,3 @@
+pub fn vowel_runs(word: &str) -> usize {
+    todo!("count the runs of vowels in {word}")
+}
