@@ -26,7 +26,8 @@ DIAGNOSIS = {"log_summarization": "s", "potential_improvements": "p", "improveme
              "implementation_suggestion": "i", "problem_description": "Improve the agent."}
 # What each child's self-improvement agent runs (one bash call), by slot.
 ATTACKS = {
-    # Rewrites the host's diff file after `git diff` wrote it: the patch does not apply (hole 1).
+    # Rewrites the host's diff file after `git diff` wrote it: when it wins the race, the patch
+    # does not apply (hole 1); the host's git decides, never the bytes' headers.
     0: "setsid nohup bash -c 'while :; do printf \"garbage\\n\" > /tmp/.g; mv -f /tmp/.g /tmp/dgm-agent.diff; "
        "sleep 0.002; done' >/dev/null 2>&1 < /dev/null & sleep 0.3",
     # A diff far over sandbox.max_diff_bytes (hole 2).
@@ -86,8 +87,10 @@ def test_hostile_children_are_recorded_and_the_run_finishes(tmp_path: Path, dock
         assert store.events(kind="run_finished")[-1].payload["reason"] == "generations"
         run_id = store.run_id
         reasons = {a.id: a.invalid_reason or "" for a in agents.values()}
-        assert agents["g1c0"].status == "invalid" and (
-            "does not apply" in reasons["g1c0"] or "could not be taken" in reasons["g1c0"]), reasons["g1c0"]
+        # The diff is taken and read in one exec now, so the racing writer only sometimes wins:
+        # either way the child is invalid (its forged bytes do not apply, or its real diff is empty).
+        assert agents["g1c0"].status == "invalid" and any(why in reasons["g1c0"] for why in (
+            "does not apply", "could not be taken", "empty patch")), reasons["g1c0"]
         assert agents["g1c1"].status == "invalid" and "over sandbox.max_diff_bytes" in reasons["g1c1"]
         assert store.git.binary_diff(agents["g0c0"].commit, agents["g1c1"].commit) == b""  # nothing stored
         assert agents["g1c3"].status != "pending"
