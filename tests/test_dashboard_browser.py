@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,8 +21,28 @@ ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 HOSTILE = "<img src=x onerror=\"document.title='owned'\"> done"
 
 
-def test_page_draws_grows_and_shows_a_diff(small_run: Path, chromium: str) -> None:
+@contextmanager
+def served_page(run_dir: Path, chromium: str) -> Iterator[tuple[Any, str, list[str]]]:
+    """`dgm serve`'s server on `run_dir` and a Chromium page: (page, base URL, errors the page
+    reported on its console or as uncaught exceptions)."""
     sync_api = pytest.importorskip("playwright.sync_api")
+    server = make_server(run_dir, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    errors: list[str] = []
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            yield page, f"http://127.0.0.1:{server.server_address[1]}", errors
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_page_draws_grows_and_shows_a_diff(small_run: Path, chromium: str) -> None:
     from dgm.archive.records import Evaluation
     from dgm.archive.store import RunStore
 
@@ -33,40 +56,28 @@ def test_page_draws_grows_and_shows_a_diff(small_run: Path, chromium: str) -> No
             {"type": "step", "step": 1, "response": {"content": HOSTILE},
              "tool_calls": [{"function": {"name": "editor", "arguments": "{\"path\": \"main.py\"}"}}],
              "tool_results": [{"name": "editor", "output": "edited main.py"}]}) + "\n")
-    server = make_server(small_run, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    errors: list[str] = []
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
-            page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 5", timeout=30_000)
-            page.wait_for_selector('#lineage-changes [data-lineage-agent="g1c1"]', timeout=30_000)
-            assert "gained t1; lost none" in page.inner_text('#lineage-changes [data-lineage-agent="g1c1"]')
-            assert page.query_selector("#matrix .hm image") is not None   # the heatmap is drawn
-            with RunStore.open(small_run) as store:   # the run goes on: the page follows without a reload
-                store.add_agent("g3c0", "g2c1", store.commit_agent("g3c0", "g2c1", diff=b""))
-            page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 6", timeout=30_000)
-            ids = sorted(page.eval_on_selector_all("[data-agent-id]", "els => els.map(e => e.dataset.agentId)"))
-            assert ids == ["g0c0", "g1c0", "g1c1", "g2c0", "g2c1", "g3c0"]
-            page.click('[data-agent-id="g2c1"]', force=True)
-            page.wait_for_selector("#details .diff .hl", timeout=30_000)
-            diff = page.inner_text("#details .diff")
-            assert "+print('child')" in diff and "-print('seed')" in diff
-            page.wait_for_selector('#trajectory [data-trajectory-shown="self_improve"]', timeout=30_000)
-            shown = page.inner_text("#trajectory")
-            assert HOSTILE in shown and "tool call editor" in shown and "edited main.py" in shown
-            assert page.query_selector("#trajectory img") is None   # agent text is shown, never run
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
-            check_webgl_and_collapsed(page, f"http://127.0.0.1:{server.server_address[1]}/?webgl=1&limit=2")
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_page(small_run, chromium) as (page, base, errors):
+        page.goto(f"{base}/")
+        page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 5", timeout=30_000)
+        page.wait_for_selector('#lineage-changes [data-lineage-agent="g1c1"]', timeout=30_000)
+        assert "gained t1; lost none" in page.inner_text('#lineage-changes [data-lineage-agent="g1c1"]')
+        assert page.query_selector("#matrix .hm image") is not None   # the heatmap is drawn
+        with RunStore.open(small_run) as store:   # the run goes on: the page follows without a reload
+            store.add_agent("g3c0", "g2c1", store.commit_agent("g3c0", "g2c1", diff=b""))
+        page.wait_for_function("document.querySelectorAll('[data-agent-id]').length === 6", timeout=30_000)
+        ids = sorted(page.eval_on_selector_all("[data-agent-id]", "els => els.map(e => e.dataset.agentId)"))
+        assert ids == ["g0c0", "g1c0", "g1c1", "g2c0", "g2c1", "g3c0"]
+        page.click('[data-agent-id="g2c1"]', force=True)
+        page.wait_for_selector("#details .diff .hl", timeout=30_000)
+        diff = page.inner_text("#details .diff")
+        assert "+print('child')" in diff and "-print('seed')" in diff
+        page.wait_for_selector('#trajectory [data-trajectory-shown="self_improve"]', timeout=30_000)
+        shown = page.inner_text("#trajectory")
+        assert HOSTILE in shown and "tool call editor" in shown and "edited main.py" in shown
+        assert page.query_selector("#trajectory img") is None   # agent text is shown, never run
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        check_webgl_and_collapsed(page, f"{base}/?webgl=1&limit=2")
     assert errors == []
 
 
@@ -94,39 +105,26 @@ def check_webgl_and_collapsed(page: object, url: str) -> None:
 def test_the_tree_is_drawn_and_clickable_before_plotly_has_loaded(small_run: Path, chromium: str) -> None:
     """plotly.min.js held back 4 s: the draft shows every node with its data-agent-id and a click
     shows the agent, then plotly's tree replaces the draft (the same nodes), without an error."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     import time
 
-    server = make_server(small_run, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    errors: list[str] = []
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with served_page(small_run, chromium) as (page, base, errors):
 
-            def slow(route: object) -> None:
-                time.sleep(4)
-                route.continue_()
+        def slow(route: object) -> None:
+            time.sleep(4)
+            route.continue_()
 
-            page.route("**/plotly.min.js", slow)
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/", wait_until="commit")
-            page.wait_for_selector("#tree-draft [data-agent-id]", timeout=30_000)
-            ids = agent_ids(small_run)
-            drawn = page.eval_on_selector_all("#tree-draft [data-agent-id]", "els => els.map(e => e.dataset.agentId)")
-            assert sorted(drawn) == ids
-            assert not page.evaluate("!!window.Plotly")
-            page.click('#tree-draft [data-agent-id="g1c0"]')
-            page.wait_for_function("document.querySelector('#details h2').textContent === 'Agent g1c0'", timeout=30_000)
-            page.wait_for_selector("#tree[data-interactive]", timeout=60_000)
-            assert page.query_selector("#tree-draft") is None
-            assert sorted(page.eval_on_selector_all("#tree [data-agent-id]", "els => els.map(e => e.dataset.agentId)")) == ids
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+        page.route("**/plotly.min.js", slow)
+        page.goto(f"{base}/", wait_until="commit")
+        page.wait_for_selector("#tree-draft [data-agent-id]", timeout=30_000)
+        ids = agent_ids(small_run)
+        drawn = page.eval_on_selector_all("#tree-draft [data-agent-id]", "els => els.map(e => e.dataset.agentId)")
+        assert sorted(drawn) == ids
+        assert not page.evaluate("!!window.Plotly")
+        page.click('#tree-draft [data-agent-id="g1c0"]')
+        page.wait_for_function("document.querySelector('#details h2').textContent === 'Agent g1c0'", timeout=30_000)
+        page.wait_for_selector("#tree[data-interactive]", timeout=60_000)
+        assert page.query_selector("#tree-draft") is None
+        assert sorted(page.eval_on_selector_all("#tree [data-agent-id]", "els => els.map(e => e.dataset.agentId)")) == ids
     assert errors == []
 
 
