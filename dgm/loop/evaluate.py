@@ -52,13 +52,10 @@ class StagedEvaluation:
     def _stage_scores(self, agent: str) -> list[StageScore]:
         store = self.ctx.store
         points = {job.key: job.result.get("score") for job in store.jobs(kind="evaluate", agent_id=agent, state="done")}
-        evaluations, stages = store.evaluations(agent), []
-        for number in range(len(self.stages)):
-            scored = [e for e in evaluations if e.stage == number and e.status != "infra_error"]
-            continuous = [points.get(f"{agent}/eval/{e.task_id}") for e in scored]
-            continuous = [value for value in continuous if value is not None]
-            stages.append(StageScore(sum(e.status == "resolved" for e in scored), len(scored),
-                                     sum(continuous) if continuous else None))
+        evaluations = store.evaluations(agent)
+        stages = [_stage_score([(e.status, points.get(f"{agent}/eval/{e.task_id}"))
+                                for e in evaluations if e.stage == number])
+                  for number in range(len(self.stages))]
         while stages and not stages[-1].total:
             stages.pop()
         return stages
@@ -73,11 +70,7 @@ class StagedEvaluation:
                 so_far = _pooled(scores)
                 if number > 0 and not staged.admits(stage, so_far, self._second_best(agent)):
                     break
-                results = self._run_stage(agent, agent_dir, number, tasks)
-                scored = [(status, score) for status, score in results if status != "infra_error"]
-                continuous = [score for _, score in scored if score is not None]
-                scores.append(StageScore(sum(status == "resolved" for status, _ in scored), len(scored),
-                                         sum(continuous) if continuous else None))
+                scores.append(_stage_score(self._run_stage(agent, agent_dir, number, tasks)))
                 store.set_scores(agent, scores)
                 store.add_event("stage_finished", {"agent": agent, "stage": number, "resolved": scores[-1].resolved,
                                                    "total": scores[-1].total})
@@ -162,6 +155,15 @@ class StagedEvaluation:
                 context_error=result.context_error, log_view=diagnosis_view(result, folder, include_hidden),
             ))
         return outcomes
+
+
+def _stage_score(results: list[tuple[str, float | None]]) -> StageScore:
+    """A stage's score from its tasks' (status, score): infrastructure errors are not scored; the
+    scored suite's task scores are summed (None for pass/fail tasks)."""
+    scored = [(status, score) for status, score in results if status != "infra_error"]
+    continuous = [score for _, score in scored if score is not None]
+    return StageScore(sum(status == "resolved" for status, _ in scored), len(scored),
+                      sum(continuous) if continuous else None)
 
 
 def _pooled(scores: list[StageScore]) -> float:
