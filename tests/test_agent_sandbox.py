@@ -306,3 +306,22 @@ def test_an_agent_that_jams_the_diff_step_gets_no_diff_not_an_infra_error(gatewa
     assert time.monotonic() - started < 30
     assert result.diff == b"" and result.diff_error is not None
     assert result.diff_error.startswith("git diff failed (exit 124)") or "exit 137" in result.diff_error
+
+
+def test_without_the_step_timeout_the_jammed_diff_would_be_an_infra_error(gateway, workspace, tmp_path, run_label,
+                                                                          monkeypatch):
+    """The protection off: with no step timeout of its own, the jammed git holds the exec until
+    the transfer deadline and the job fails as infrastructure (retried, never scored), the
+    outcome a hostile agent wants instead of its own failure."""
+    from dgm.llm import JobGrant
+    from dgm.sandbox import SandboxUnavailable, docker_backend
+
+    monkeypatch.setattr(docker_backend, "STEP_SECONDS", 100_000.0)
+    monkeypatch.setattr(docker_backend, "TRANSFER_SECONDS", 6)
+    agent = tmp_path / "jamming_agent"
+    agent.mkdir()
+    (agent / "main.py").write_text(JAMMED_BASELINE)
+    grant = JobGrant(job_key="jam-diff-off", role="solve", run=run_label)
+    with pytest.raises(SandboxUnavailable):
+        run_agent(agent, "anything", workspace, tmp_path / "out", gateway=gateway, grant=grant,
+                  sandbox_config=SandboxConfig(), limits=AgentLimits(max_steps=1, max_seconds=30))
